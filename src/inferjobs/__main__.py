@@ -1,0 +1,3 @@
+from inferjobs.cli import main
+
+main()

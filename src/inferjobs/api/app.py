@@ -1,0 +1,67 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from inferjobs import __version__
+from inferjobs.api import errors
+from inferjobs.api.metrics import registry_for
+from inferjobs.api.routes import jobs, models, results, system
+from inferjobs.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def create_app(runtime: Runtime, *, workers: int = 0) -> FastAPI:
+    """An app over `runtime`; `workers` in-process workers run while it is up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(runtime.prepare)
+        runtime.start_workers(workers)
+        try:
+            yield
+        finally:
+            grace = runtime.settings.worker.stop_grace_seconds
+            await run_in_threadpool(runtime.stop_workers, grace)
+
+    app = FastAPI(
+        title="inferjobs",
+        version=__version__,
+        description="Asynchronous ML inference jobs with a Modzy-compatible API.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.metrics_registry = registry_for(runtime.db)
+    app.add_middleware(BodyLimit, limit=runtime.settings.api.max_body_bytes)
+    errors.install(app)
+    for module in (system, jobs, results, models):
+        app.include_router(module.router)
+    return app
+
+
+class BodyLimit:
+    """Refuse a declared body over the limit before reading it (pure ASGI: no overhead)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            declared = dict(scope["headers"]).get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > self.limit:
+                response = errors.error_response(
+                    413, f"the request body of {int(declared)} bytes is over the limit of "
+                    f"{self.limit} bytes"
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,113 @@
+"""/api/jobs: submit, chunked uploads, close, read, cancel, history, features."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from inferjobs.api.deps import Caller, RuntimeDep
+from inferjobs.errors import BadRequest, PayloadTooLarge
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the request body is over the limit of {limit} bytes")
+    return bytes(body)
+
+
+def _json(body: bytes) -> Any:
+    if not body.strip():
+        raise BadRequest("the request body is empty: expected a JSON object")
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+
+
+@router.post("", status_code=200)
+async def submit(request: Request, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
+    body = _json(await _read_body(request, runtime.settings.api.max_body_bytes))
+    key = request.headers.get("idempotency-key")
+    return await run_in_threadpool(runtime.jobs.submit, who, body, key)
+
+
+@router.get("/features")
+def features(runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
+    limits = runtime.settings.api
+    chunk = f"{limits.chunk_max_bytes // 1024}Ki" if limits.chunk_max_bytes % 1024 == 0 else (
+        str(limits.chunk_max_bytes))
+    return {
+        "inputChunkMaximumSize": chunk,
+        "input_chunk_maximum_size": chunk,
+        "maximumInputChunks": limits.max_chunks_per_input,
+        "maximumInputsPerJob": limits.max_items_per_job,
+    }
+
+
+@router.get("/history")
+def history(request: Request, response: Response, runtime: RuntimeDep,
+            who: Caller) -> list[dict[str, Any]]:
+    params = dict(request.query_params)
+    page, more = runtime.jobs.history(who, params)
+    if more:
+        current = max(1, int(params.get("page") or 1))
+        following = urlencode({**params, "page": current + 1})
+        response.headers["Link"] = f'<{request.url.path}?{following}>; rel="next"'
+    return page
+
+
+@router.get("/{job_id}")
+def get_job(job_id: str, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
+    return runtime.jobs.get(who, job_id)
+
+
+@router.delete("/{job_id}")
+def cancel(job_id: str, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
+    return runtime.jobs.cancel(who, job_id)
+
+
+@router.post("/{job_id}/close")
+def close(job_id: str, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
+    return runtime.jobs.close(who, job_id)
+
+
+@router.post("/{job_id}/{source}/{input_name}")
+async def upload(job_id: str, source: str, input_name: str, request: Request,
+                 runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
+    limit = runtime.settings.api.chunk_max_bytes
+    data = await _chunk(request, limit)
+    return await run_in_threadpool(runtime.jobs.upload, who, job_id, source, input_name, data)
+
+
+async def _chunk(request: Request, limit: int) -> bytes:
+    """The chunk: the multipart part named `input` (as modzy-sdk sends it), or a raw body."""
+    kind = request.headers.get("content-type", "")
+    if not kind.startswith("multipart/form-data"):
+        return await _read_body(request, limit)
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > limit + 64 * 1024:
+        raise PayloadTooLarge(f"a chunk is limited to {limit} bytes")
+    try:
+        form = await request.form(max_files=4, max_fields=16)
+    except Exception as exc:  # malformed multipart
+        raise BadRequest(f"the multipart body could not be read: {exc}") from None
+    part = form.get("input")
+    if isinstance(part, UploadFile):
+        data = await part.read()
+    elif isinstance(part, str):
+        data = part.encode()
+    else:
+        raise BadRequest("the multipart body needs a part named 'input' holding the chunk")
+    if len(data) > limit:
+        raise PayloadTooLarge(f"a chunk of {len(data)} bytes is over the limit of {limit}")
+    return data

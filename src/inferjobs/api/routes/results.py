@@ -1,0 +1,39 @@
+"""/api/results: a job's results and raw output contents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from inferjobs.api.deps import Caller, RuntimeDep, base_url
+from inferjobs.services import results as results_service
+
+router = APIRouter(prefix="/api/results", tags=["results"])
+
+
+@router.get("/{job_id}")
+def get_results(job_id: str, request: Request, runtime: RuntimeDep,
+                who: Caller) -> dict[str, Any]:
+    job = runtime.jobs.visible(who, job_id)
+    return results_service.build(runtime.db, job, base_url(request, runtime))
+
+
+@router.get("/{job_id}/datasource/{item}/output/{output}")
+def output_by_datasource(job_id: str, item: str, output: str, runtime: RuntimeDep,
+                         who: Caller) -> Response:
+    return _output(runtime, who, job_id, item, output)
+
+
+@router.get("/{job_id}/{item}/{output}")
+def output_file(job_id: str, item: str, output: str, runtime: RuntimeDep,
+                who: Caller) -> Response:
+    return _output(runtime, who, job_id, item, output)
+
+
+def _output(runtime: Any, who: Any, job_id: str, item: str, output: str) -> Response:
+    runtime.jobs.visible(who, job_id)
+    content, media_type = results_service.output_content(
+        runtime.db, runtime.blobs, job_id, item, output
+    )
+    return Response(content, media_type=media_type)

@@ -1,0 +1,1 @@
+"""Services: the operations of the jobs service, above storage and below the API and CLI."""

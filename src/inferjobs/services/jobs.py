@@ -1,0 +1,233 @@
+"""Jobs: submit, open/upload/close, read, cancel."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.exc import IntegrityError
+
+from inferjobs.config import Settings
+from inferjobs.domain.model_spec import ModelSpec
+from inferjobs.domain.status import JobStatus
+from inferjobs.errors import BadRequest, Conflict, NotFound
+from inferjobs.services import history, submission, wire
+from inferjobs.services.catalog import Catalog
+from inferjobs.services.keys import Principal
+from inferjobs.services.uploads import Uploads
+from inferjobs.storage import job_rows, outcomes
+from inferjobs.storage.blobs import LocalBlobStore
+from inferjobs.storage.db import Database, now_ms
+from inferjobs.storage.job_rows import NewItem, StoredValue
+from inferjobs.storage.tables import jobs
+
+
+class JobService:
+    def __init__(
+        self, settings: Settings, db: Database, blobs: LocalBlobStore, catalog: Catalog,
+        on_enqueue: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.blobs = blobs
+        self.catalog = catalog
+        self.on_enqueue = on_enqueue
+        self.uploads = Uploads(settings, db, blobs)
+
+    # ---- submit ---------------------------------------------------------------------------
+    def submit(
+        self, who: Principal, body: Any, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        if idempotency_key:
+            existing = self._by_idempotency_key(who, idempotency_key)
+            if existing is not None:
+                return self._submission(existing)
+        request = submission.parse_request(body)
+        spec = self._spec(request.identifier, request.version)
+        submission.check_explain(spec, request.explain)
+        job_id = str(uuid.uuid4())
+        new_items: list[NewItem] = []
+        kind = ""
+        if request.input is not None:
+            raw = submission.inline_items(
+                request.input, spec, self.settings.api.max_items_per_job
+            )
+            new_items = [self._store(job_id, item) for item in raw]
+            kind = str(request.input["type"])
+        row = self._job_row(who, job_id, spec, request, kind, new_items, idempotency_key)
+        try:
+            with self.db.write() as conn:
+                job_rows.insert_job(conn, row)
+                if new_items:
+                    job_rows.enqueue_items(
+                        conn, job_id, who.account_id, spec.key, row["priority"], new_items
+                    )
+        except IntegrityError:
+            existing = self._by_idempotency_key(who, idempotency_key or "")
+            if existing is None:
+                raise
+            return self._submission(existing)
+        if new_items:
+            self.on_enqueue()
+        return self._submission(self._load(job_id))
+
+    def _spec(self, identifier: str, version: str) -> ModelSpec:
+        try:
+            return self.catalog.get(identifier, version).spec
+        except NotFound as exc:
+            raise BadRequest(f"model: {exc.message}") from None
+
+    def _store(self, job_id: str, item: submission.RawItem) -> NewItem:
+        values = []
+        for value in item.values:
+            inline = len(value.data) <= self.settings.inline_value_max_bytes
+            key = None if inline else f"jobs/{job_id}/in/{uuid.uuid4().hex}"
+            if key:
+                self.blobs.put(key, value.data)
+            values.append(
+                StoredValue(value.input_name, value.media_type, len(value.data),
+                            value.data if inline else None, key)
+            )
+        return NewItem(item.name, values)
+
+    def _job_row(
+        self, who: Principal, job_id: str, spec: ModelSpec, request: submission.JobRequest,
+        kind: str, new_items: Sequence[NewItem], idempotency_key: str | None,
+    ) -> dict[str, Any]:
+        now = now_ms()
+        is_open = request.input is None
+        return {
+            "id": job_id, "account_id": who.account_id, "user_id": who.user_id,
+            "key_prefix": who.prefix, "model_id": spec.identifier,
+            "model_version": spec.version, "model_name": spec.name,
+            "status": JobStatus.OPEN if is_open else JobStatus.SUBMITTED,
+            "input_type": kind, "explain": request.explain,
+            "priority": 1 if who.high_priority else 0,
+            "timeout_ms": request.timeout_ms or spec.job_timeout_ms,
+            "input_bytes": sum(i.size for i in new_items), "total": len(new_items),
+            "completed": 0, "failed": 0, "canceled": 0,
+            "idempotency_key": idempotency_key or None,
+            "created_at": now, "submitted_at": None if is_open else now, "updated_at": now,
+        }
+
+    def _by_idempotency_key(self, who: Principal, key: str) -> Row[Any] | None:
+        with self.db.read() as conn:
+            job_id = conn.execute(
+                select(jobs.c.id).where(
+                    jobs.c.key_prefix == who.prefix, jobs.c.idempotency_key == key
+                )
+            ).scalar_one_or_none()
+            return job_rows.load_job(conn, job_id) if job_id else None
+
+    # ---- chunked uploads ------------------------------------------------------------------
+    def upload(self, who: Principal, job_id: str, source: str, input_name: str,
+               data: bytes) -> dict[str, Any]:
+        row = self._visible(who, job_id)
+        spec = self._spec(row.model_id, row.model_version)
+        self.uploads.append(row, spec, source, input_name, data)
+        return {"jobIdentifier": job_id, "status": row.status}
+
+    def close(self, who: Principal, job_id: str) -> dict[str, Any]:
+        row = self._visible(who, job_id)
+        if row.status != JobStatus.OPEN:
+            raise Conflict(f"job {job_id} is {row.status}, not OPEN: it cannot be closed")
+        spec = self._spec(row.model_id, row.model_version)
+        raw = self.uploads.assemble(job_id, spec)
+        new_items = [self._store(job_id, item) for item in raw]
+        now = now_ms()
+        with self.db.write() as conn:
+            closed = conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.status == JobStatus.OPEN)
+                .values(status=JobStatus.SUBMITTED, submitted_at=now, updated_at=now,
+                        total=len(new_items), input_bytes=sum(i.size for i in new_items))
+            )
+            if not closed.rowcount:
+                raise Conflict(f"job {job_id} is no longer OPEN")
+            job_rows.enqueue_items(
+                conn, job_id, row.account_id, spec.key, row.priority, new_items
+            )
+        self.uploads.discard(job_id)
+        self.on_enqueue()
+        return self._submission(self._load(job_id))
+
+    # ---- read and cancel ------------------------------------------------------------------
+    def get(self, who: Principal, job_id: str) -> dict[str, Any]:
+        return self.job_object(self._visible(who, job_id))
+
+    def cancel(self, who: Principal, job_id: str) -> dict[str, Any]:
+        self._visible(who, job_id)
+        with self.db.write() as conn:
+            outcomes.end_job(conn, job_id, JobStatus.CANCELED, None)
+        self.uploads.discard(job_id)
+        return self.job_object(self._load(job_id))
+
+    def job_object(self, row: Row[Any]) -> dict[str, Any]:
+        with self.db.read() as conn:
+            names = job_rows.item_names(conn, row.id, self.settings.api.job_inputs_limit)
+        if row.status == JobStatus.OPEN:
+            names = self.uploads.source_names(row.id)
+        return wire.job_object(row, image_classification=self._image(row), inputs=names)
+
+    def _image(self, row: Row[Any]) -> bool:
+        record = self.catalog.versions().get(f"{row.model_id}:{row.model_version}")
+        return bool(record and record.spec.image_classification)
+
+    def _submission(self, row: Row[Any]) -> dict[str, Any]:
+        body = self.job_object(row)
+        body["totalInputs"] = row.total
+        body["jobInputs"] = {"identifier": [i["identifier"] for i in body["jobInputs"]]}
+        return body
+
+    def _load(self, job_id: str) -> Row[Any]:
+        with self.db.read() as conn:
+            row = job_rows.load_job(conn, job_id)
+        if row is None:
+            raise NotFound(f"job {job_id} not found")
+        return row
+
+    def _visible(self, who: Principal, job_id: str) -> Row[Any]:
+        """The job if this key may see it; another key's job is indistinguishable from none."""
+        row = self._load(job_id) if _is_uuid(job_id) else None
+        if row is None or not can_see(who, row.key_prefix, row.account_id):
+            raise NotFound(f"job {job_id} not found")
+        return row
+
+    def visible(self, who: Principal, job_id: str) -> Row[Any]:
+        return self._visible(who, job_id)
+
+    def history(
+        self, who: Principal, params: Mapping[str, str]
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """One page of the caller's jobs, and whether another page follows."""
+        query = history.parse(params, who, self.settings.api.history_max_per_page)
+        statement = (
+            job_rows.job_query()
+            .where(*query.filters)
+            .order_by(*query.order_by)
+            .offset((query.page - 1) * query.per_page)
+            .limit(query.per_page + 1)
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(statement).all()
+        page = [self.job_object(row) for row in rows[: query.per_page]]
+        return page, len(rows) > query.per_page
+
+
+def can_see(who: Principal, key_prefix: str, account_id: str) -> bool:
+    if who.is_admin:
+        return account_id == who.account_id
+    return key_prefix == who.prefix
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+__all__ = ["JobService", "can_see"]

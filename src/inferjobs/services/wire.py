@@ -1,0 +1,74 @@
+"""Wire shapes of the Modzy-compatible API: timestamps, job objects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row
+
+from inferjobs.storage.db import now_ms
+
+
+def timestamp(ms: int | None) -> str | None:
+    """Epoch milliseconds as `2023-09-08T15:51:03.123+0000`."""
+    if ms is None:
+        return None
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}+0000"
+
+
+def job_object(row: Row[Any], *, image_classification: bool, inputs: list[str]) -> dict[str, Any]:
+    """The job-details object (GET /jobs/{id}, DELETE /jobs/{id}, history items)."""
+    now = now_ms()
+    submitted = row.submitted_at
+    started = row.started_at
+    finished = row.finished_at
+    pending = max(0, row.total - row.completed - row.failed - row.canceled)
+    user = {
+        "identifier": row.user_id,
+        "externalIdentifier": row.user_id,
+        "firstName": row.user_first_name,
+        "lastName": row.user_last_name,
+        "email": row.user_email,
+        "status": row.user_status,
+        "title": "",
+        "accessKeys": [{"prefix": row.key_prefix, "isDefault": True}],
+    }
+    body: dict[str, Any] = {
+        "jobIdentifier": row.id,
+        "status": row.status,
+        "submittedBy": row.key_prefix,
+        "accessKey": row.key_prefix,
+        "accountIdentifier": row.account_id,
+        "team": {"identifier": row.account_id},
+        "user": user,
+        "model": {"identifier": row.model_id, "version": row.model_version,
+                  "name": row.model_name},
+        "jobType": row.input_type or "chunked",
+        "explain": row.explain,
+        "createdAt": timestamp(row.created_at),
+        "updatedAt": timestamp(row.updated_at),
+        "submittedAt": timestamp(submitted),
+        "startedAt": timestamp(started),
+        "finishedAt": timestamp(finished),
+        "total": row.total,
+        "pending": pending,
+        "completed": row.completed,
+        "failed": row.failed,
+        "canceled": row.canceled,
+        "queueTime": _span(submitted, started or finished or now),
+        "elapsedTime": _span(submitted, finished or now),
+        "timeout": row.timeout_ms,
+        "inputByteAmount": row.input_bytes,
+        "hoursDeleteInput": 0,
+        "imageClassificationModel": image_classification,
+        "jobInputs": [{"identifier": name} for name in inputs],
+    }
+    if row.error:
+        body["error"] = row.error
+    return body
+
+
+def _span(start: int | None, end: int) -> int:
+    return 0 if start is None else max(0, end - start)

@@ -1,0 +1,1 @@
+"""Persistence: tables, migrations, the database handle, queries and the queue claim."""

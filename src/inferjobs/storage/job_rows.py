@@ -1,0 +1,106 @@
+"""Inserting jobs with their items and values, and reading job rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+
+from inferjobs.domain.status import ItemStatus
+from inferjobs.storage.db import now_ms
+from inferjobs.storage.tables import accounts, item_values, items, jobs, users
+
+
+@dataclass(frozen=True)
+class StoredValue:
+    input_name: str
+    media_type: str
+    size: int
+    data: bytes | None  # inline, or
+    blob_key: str | None  # in the blob store
+
+
+@dataclass(frozen=True)
+class NewItem:
+    name: str
+    values: Sequence[StoredValue]
+
+    @property
+    def size(self) -> int:
+        return sum(v.size for v in self.values)
+
+
+def insert_job(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(insert(jobs).values(**row))
+
+
+def enqueue_items(
+    conn: Connection, job_id: str, account_id: str, model_key: str, priority: int,
+    new_items: Sequence[NewItem],
+) -> None:
+    """Queue a job's items with fair ranks: each account's items continue from its own clock
+    or from the head of the queue, whichever is later, so a large job cannot starve others."""
+    now = now_ms()
+    start = _fair_start(conn, account_id, model_key, priority, now)
+    rows = [
+        {
+            "job_id": job_id, "name": item.name, "model_key": model_key,
+            "status": ItemStatus.PENDING.value, "priority": priority, "fair_rank": start + i,
+            "fence": 0, "attempts": 0, "input_bytes": item.size, "queued_at": now,
+        }
+        for i, item in enumerate(new_items)
+    ]
+    ids = conn.execute(
+        insert(items).returning(items.c.id, sort_by_parameter_order=True), rows
+    ).scalars().all()
+    values = [
+        {
+            "item_id": item_id, "input_name": v.input_name, "media_type": v.media_type,
+            "size": v.size, "data": v.data, "blob_key": v.blob_key,
+        }
+        for item_id, item in zip(ids, new_items, strict=True)
+        for v in item.values
+    ]
+    conn.execute(insert(item_values), values)
+    conn.execute(
+        update(accounts).where(accounts.c.id == account_id)
+        .values(fair_clock=start + len(new_items))
+    )
+
+
+def _fair_start(conn: Connection, account_id: str, model_key: str, priority: int, now: int) -> int:
+    clock = conn.execute(
+        select(accounts.c.fair_clock).where(accounts.c.id == account_id).with_for_update()
+    ).scalar_one()
+    head = conn.execute(
+        select(func.min(items.c.fair_rank)).where(
+            items.c.status == ItemStatus.PENDING,
+            items.c.model_key == model_key,
+            items.c.priority == priority,
+        )
+    ).scalar_one_or_none()
+    # With an empty queue the virtual clock is wall time (1 item = 1 ms), so old usage is
+    # forgiven at that rate instead of weighing on an account for ever.
+    return max(int(clock), int(head) if head is not None else now)
+
+
+def job_query() -> Any:
+    """Jobs joined with their submitting user: the columns every job view needs."""
+    return select(
+        jobs,
+        users.c.first_name.label("user_first_name"),
+        users.c.last_name.label("user_last_name"),
+        users.c.email.label("user_email"),
+        users.c.status.label("user_status"),
+    ).join(users, users.c.id == jobs.c.user_id)
+
+
+def load_job(conn: Connection, job_id: str) -> Row[Any] | None:
+    return conn.execute(job_query().where(jobs.c.id == job_id)).first()
+
+
+def item_names(conn: Connection, job_id: str, limit: int) -> list[str]:
+    query = select(items.c.name).where(items.c.job_id == job_id).order_by(items.c.id).limit(limit)
+    return list(conn.execute(query).scalars())

@@ -1,0 +1,174 @@
+"""Writing what happened: item outcomes (fenced, once), job counters and job endings.
+
+Job status is derived in the same transaction that changes the item counts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from inferjobs.domain.status import ACTIVE_JOB_STATUSES, ItemStatus, JobStatus
+from inferjobs.storage.db import Database, now_ms
+from inferjobs.storage.queue import Claim
+from inferjobs.storage.tables import items, jobs, results
+
+_UNFINISHED = (ItemStatus.PENDING.value, ItemStatus.RUNNING.value)
+_OPEN_OR_ACTIVE = (JobStatus.OPEN.value, *ACTIVE_JOB_STATUSES)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    claim: Claim
+    status: ItemStatus  # SUCCESSFUL or FAILED
+    outputs: dict[str, Any] | None = None
+    error: str | None = None
+    engine: str = ""
+    started_at: int = 0
+    model_latency_ms: int = 0
+    fetch_ms: int = 0
+
+
+def record(db: Database, outcomes: Sequence[Outcome], worker_id: str | None) -> list[Outcome]:
+    """Write outcomes whose claim is still current; returns those accepted.
+
+    An outcome is rejected when the item is no longer running under the same fencing token:
+    it was canceled, timed out, or its lease expired and another worker took it over.
+    """
+    if not outcomes:
+        return []
+    now = now_ms()
+    with db.write() as conn:
+        accepted = _current(conn, outcomes, worker_id)
+        if accepted:
+            _write(conn, accepted, now)
+    return accepted
+
+
+def _current(
+    conn: Connection, outcomes: Sequence[Outcome], worker_id: str | None
+) -> list[Outcome]:
+    query = (
+        select(items.c.id, items.c.fence)
+        .where(
+            items.c.id.in_([o.claim.item_id for o in outcomes]),
+            items.c.status == ItemStatus.RUNNING,
+        )
+        .with_for_update()
+    )
+    if worker_id is not None:
+        query = query.where(items.c.lease_owner == worker_id)
+    fences = {row.id: row.fence for row in conn.execute(query)}
+    return [o for o in outcomes if fences.get(o.claim.item_id) == o.claim.fence]
+
+
+def _write(conn: Connection, accepted: Sequence[Outcome], now: int) -> None:
+    for status in (ItemStatus.SUCCESSFUL, ItemStatus.FAILED):
+        ids = [o.claim.item_id for o in accepted if o.status == status]
+        if ids:
+            conn.execute(
+                update(items)
+                .where(items.c.id.in_(ids))
+                .values(status=status, lease_owner=None, lease_expires_at=None)
+            )
+    conn.execute(insert(results), [_result_row(o, now) for o in accepted])
+    completed = Counter(o.claim.job_id for o in accepted if o.status == ItemStatus.SUCCESSFUL)
+    failed = Counter(o.claim.job_id for o in accepted if o.status == ItemStatus.FAILED)
+    job_ids = sorted(set(completed) | set(failed))  # one lock order: no deadlocks
+    conn.execute(
+        update(jobs)
+        .where(jobs.c.id == bindparam("job"))
+        .values(
+            completed=jobs.c.completed + bindparam("done"),
+            failed=jobs.c.failed + bindparam("bad"),
+            updated_at=now,
+        ),
+        [{"job": j, "done": completed[j], "bad": failed[j]} for j in job_ids],
+    )
+    complete_finished_jobs(conn, job_ids, now)
+
+
+def _result_row(outcome: Outcome, now: int) -> dict[str, Any]:
+    claim = outcome.claim
+    started = outcome.started_at or now
+    return {
+        "item_id": claim.item_id,
+        "job_id": claim.job_id,
+        "status": outcome.status.value,
+        "outputs": outcome.outputs,
+        "error": outcome.error,
+        "engine": outcome.engine,
+        "attempts": claim.attempts,
+        "queue_ms": max(0, started - claim.queued_at),
+        "model_latency_ms": outcome.model_latency_ms,
+        "fetch_ms": outcome.fetch_ms,
+        "started_at": started,
+        "ended_at": now,
+    }
+
+
+def complete_finished_jobs(conn: Connection, job_ids: Sequence[str], now: int) -> None:
+    if not job_ids:
+        return
+    done = jobs.c.completed + jobs.c.failed + jobs.c.canceled >= jobs.c.total
+    conn.execute(
+        update(jobs)
+        .where(jobs.c.id.in_(job_ids), jobs.c.status.in_(ACTIVE_JOB_STATUSES), done)
+        .values(status=JobStatus.COMPLETED, finished_at=now, updated_at=now)
+    )
+
+
+def end_job(conn: Connection, job_id: str, status: JobStatus, reason: str | None) -> bool:
+    """End an open or active job as CANCELED, TIMEDOUT or ERROR; unfinished items end with it.
+
+    Pending items are dropped at once; running ones lose their claim, so their worker's late
+    write is rejected. For ERROR the unfinished items fail with the reason.
+    """
+    now = now_ms()
+    ended = conn.execute(
+        update(jobs)
+        .where(jobs.c.id == job_id, jobs.c.status.in_(_OPEN_OR_ACTIVE))
+        .values(status=status, error=reason, finished_at=now, updated_at=now)
+    )
+    if not ended.rowcount:
+        return False
+    item_status = {
+        JobStatus.CANCELED: ItemStatus.CANCELED,
+        JobStatus.TIMEDOUT: ItemStatus.TIMEDOUT,
+    }.get(status, ItemStatus.FAILED)
+    stopped = conn.execute(
+        update(items)
+        .where(items.c.job_id == job_id, items.c.status.in_(_UNFINISHED))
+        .values(status=item_status, lease_owner=None, lease_expires_at=None)
+        .returning(items.c.id, items.c.started_at, items.c.attempts)
+    ).all()
+    if not stopped:
+        return True
+    if item_status == ItemStatus.FAILED:
+        conn.execute(
+            insert(results),
+            [
+                {"item_id": row.id, "job_id": job_id, "status": "FAILED", "error": reason,
+                 "attempts": row.attempts, "started_at": row.started_at, "ended_at": now}
+                for row in stopped
+            ],
+        )
+        counter = {"failed": jobs.c.failed + len(stopped)}
+    else:
+        counter = {"canceled": jobs.c.canceled + len(stopped)}
+    conn.execute(update(jobs).where(jobs.c.id == job_id).values(**counter))
+    return True
+
+
+def timed_out_jobs(db: Database) -> list[str]:
+    """Active jobs that have run past their timeout."""
+    query = select(jobs.c.id).where(
+        jobs.c.status.in_(ACTIVE_JOB_STATUSES),
+        jobs.c.submitted_at + jobs.c.timeout_ms < now_ms(),
+    )
+    with db.read() as conn:
+        return list(conn.execute(query).scalars())

@@ -1,0 +1,158 @@
+"""The queue: claim items under a lease, extend leases, release them, reap expired ones.
+
+One code path serves both databases. On PostgreSQL the claim's sub-select takes row locks with
+FOR UPDATE SKIP LOCKED, so concurrent workers never wait on each other. SQLite has no row locks
+(SQLAlchemy drops FOR UPDATE there); `Database.write()` opens the transaction with
+BEGIN IMMEDIATE, which serialises claimers on the database's write lock instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from inferjobs.domain.status import ItemStatus, JobStatus
+from inferjobs.storage.db import Database, now_ms
+from inferjobs.storage.tables import items, jobs
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A worker's hold on one item. `fence` rejects the write of a worker whose lease was lost."""
+
+    item_id: int
+    job_id: str
+    name: str
+    fence: int
+    attempts: int
+    queued_at: int
+
+
+def next_model_key(db: Database, served: Sequence[str]) -> str | None:
+    """The model version whose head item should run next (priority, then fair rank)."""
+    if not served:
+        return None
+    query = (
+        select(items.c.model_key)
+        .where(items.c.status == ItemStatus.PENDING, items.c.model_key.in_(served))
+        .order_by(items.c.priority.desc(), items.c.fair_rank, items.c.id)
+        .limit(1)
+    )
+    with db.read() as conn:
+        return conn.execute(query).scalar_one_or_none()
+
+
+def claim(db: Database, worker_id: str, model_key: str, limit: int, lease_ms: int) -> list[Claim]:
+    """Take up to `limit` pending items of one model version, in queue order."""
+    now = now_ms()
+    picked = (
+        select(items.c.id)
+        .where(items.c.status == ItemStatus.PENDING, items.c.model_key == model_key)
+        .order_by(items.c.priority.desc(), items.c.fair_rank, items.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    statement = (
+        update(items)
+        .where(items.c.id.in_(picked))
+        .values(
+            status=ItemStatus.RUNNING,
+            fence=items.c.fence + 1,
+            attempts=items.c.attempts + 1,
+            lease_owner=worker_id,
+            lease_expires_at=now + lease_ms,
+            started_at=func.coalesce(items.c.started_at, now),
+        )
+        .returning(
+            items.c.id, items.c.job_id, items.c.name, items.c.fence, items.c.attempts,
+            items.c.queued_at,
+        )
+    )
+    with db.write() as conn:
+        claims = [Claim(*row) for row in conn.execute(statement)]
+        if claims:
+            _mark_started(conn, {c.job_id for c in claims}, now)
+    claims.sort(key=lambda c: c.item_id)
+    return claims
+
+
+def _mark_started(conn: Connection, job_ids: set[str], now: int) -> None:
+    conn.execute(
+        update(jobs)
+        .where(jobs.c.id.in_(sorted(job_ids)), jobs.c.status == JobStatus.SUBMITTED)
+        .values(status=JobStatus.IN_PROGRESS, started_at=now, updated_at=now)
+    )
+
+
+def extend(db: Database, worker_id: str, claims: Sequence[Claim], lease_ms: int) -> set[int]:
+    """Extend the leases this worker still holds; returns the ids it still holds."""
+    if not claims:
+        return set()
+    statement = (
+        update(items)
+        .where(
+            items.c.id.in_([c.item_id for c in claims]),
+            items.c.status == ItemStatus.RUNNING,
+            items.c.lease_owner == worker_id,
+        )
+        .values(lease_expires_at=now_ms() + lease_ms)
+        .returning(items.c.id, items.c.fence)
+    )
+    fences = {c.item_id: c.fence for c in claims}
+    with db.write() as conn:
+        return {row.id for row in conn.execute(statement) if fences[row.id] == row.fence}
+
+
+def release(db: Database, worker_id: str, claims: Sequence[Claim]) -> int:
+    """Give items back to the queue unfinished (graceful stop); their attempt is not counted."""
+    if not claims:
+        return 0
+    statement = (
+        update(items)
+        .where(
+            items.c.id.in_([c.item_id for c in claims]),
+            items.c.status == ItemStatus.RUNNING,
+            items.c.lease_owner == worker_id,
+        )
+        .values(
+            status=ItemStatus.PENDING,
+            lease_owner=None,
+            lease_expires_at=None,
+            attempts=items.c.attempts - 1,
+        )
+    )
+    with db.write() as conn:
+        return conn.execute(statement).rowcount or 0
+
+
+def requeue_expired(db: Database, max_attempts: int) -> int:
+    """Put items whose lease expired back in the queue (their worker died or hung)."""
+    expired = and_(
+        items.c.status == ItemStatus.RUNNING,
+        items.c.lease_expires_at < now_ms(),
+        items.c.attempts < max_attempts,
+    )
+    statement = (
+        update(items)
+        .where(expired)
+        .values(status=ItemStatus.PENDING, lease_owner=None, lease_expires_at=None)
+    )
+    with db.write() as conn:
+        return conn.execute(statement).rowcount or 0
+
+
+def exhausted(db: Database, max_attempts: int) -> list[Claim]:
+    """Running items whose lease expired after their last allowed attempt."""
+    query = select(
+        items.c.id, items.c.job_id, items.c.name, items.c.fence, items.c.attempts,
+        items.c.queued_at,
+    ).where(
+        items.c.status == ItemStatus.RUNNING,
+        items.c.lease_expires_at < now_ms(),
+        items.c.attempts >= max_attempts,
+    ).limit(1000)
+    with db.read() as conn:
+        return [Claim(*row) for row in conn.execute(query)]

@@ -1,0 +1,1 @@
+"""Workers: claim items, run them through predictors in batches, record the outcomes."""
