@@ -19,8 +19,11 @@ from inferjobs.config import Settings
 from inferjobs.errors import InferJobsError
 from inferjobs.runtime import Runtime
 
-app = typer.Typer(help="Asynchronous ML inference jobs with a Modzy-compatible API.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Asynchronous ML inference jobs with a Modzy-compatible API.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -29,10 +32,16 @@ cli_jobs.register(app)
 out = Console()
 err = Console(stderr=True)
 
-DataDir = Annotated[Path | None, typer.Option(help="Data directory (SQLite file, blobs).",
-                                              envvar="INFERJOBS_DATA_DIR", show_envvar=False)]
-DatabaseUrl = Annotated[str | None, typer.Option(
-    "--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db.")]
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        help="Data directory (SQLite file, blobs).", envvar="INFERJOBS_DATA_DIR", show_envvar=False
+    ),
+]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db."),
+]
 
 
 def settings_from(data_dir: Path | None = None, database_url: str | None = None) -> Settings:
@@ -81,22 +90,34 @@ def serve(
     runtime = _runtime(settings)
     key = default_key(runtime)
     url = f"http://{host}:{port}"
-    out.print(f"[bold green]inferjobs[/bold green] serving on [bold]{url}/api[/bold]"
-              f" ({_describe_db(settings)}; {0 if no_worker else workers} in-process workers)")
+    out.print(
+        f"[bold green]inferjobs[/bold green] serving on [bold]{url}/api[/bold]"
+        f" ({_describe_db(settings)}; {0 if no_worker else workers} in-process workers)"
+    )
     if key:
         out.print(f"API key: [bold]{key}[/bold]  (saved in {settings.default_key_file})")
-        out.print("Try:\n"
-                  f"  curl -H 'Authorization: ApiKey {key}' {url}/api/models\n"
-                  "  inferjobs submit ed542963de 1.0.1 --text 'inferjobs is great!' --wait\n"
-                  f"  OpenAPI docs: {url}/docs")
-    uvicorn.run(create_app(runtime, workers=0 if no_worker else workers), host=host, port=port,
-                log_level=settings.log_level.lower(), access_log=False)
+        out.print(
+            "Try:\n"
+            f"  curl -H 'Authorization: ApiKey {key}' {url}/api/models\n"
+            "  inferjobs submit ed542963de 1.0.1 --text 'inferjobs is great!' --wait\n"
+            f"  OpenAPI docs: {url}/docs"
+        )
+    uvicorn.run(
+        create_app(runtime, workers=0 if no_worker else workers),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
 
 
 def _describe_db(settings: Settings) -> str:
     url = settings.database_url
-    return f"SQLite {url.removeprefix('sqlite:///')}" if url.startswith("sqlite") else (
-        url.split("://")[0] + "://…" + url.rsplit("@", 1)[-1])
+    return (
+        f"SQLite {url.removeprefix('sqlite:///')}"
+        if url.startswith("sqlite")
+        else (url.split("://")[0] + "://…" + url.rsplit("@", 1)[-1])
+    )
 
 
 def default_key(runtime: Runtime) -> str | None:
@@ -149,8 +170,12 @@ def _stop_on_signals(stop: Any) -> None:
 
 def _run_children(count: int) -> int:
     args = [a for a in sys.argv[1:] if not a.startswith("--processes")]
-    children = [subprocess.Popen([sys.executable, "-m", "inferjobs", *args, "--processes", "1"],
-                                 env=os.environ.copy()) for _ in range(count)]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "inferjobs", *args, "--processes", "1"], env=os.environ.copy()
+        )
+        for _ in range(count)
+    ]
 
     def forward(signum: int, _frame: Any) -> None:
         for child in children:
@@ -173,8 +198,9 @@ def db_upgrade(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> No
 def keys_create(
     name: Annotated[str, typer.Option(help="Who or what the key is for.")],
     admin: Annotated[bool, typer.Option("--admin", help="Sees the whole account.")] = False,
-    high_priority: Annotated[bool, typer.Option("--high-priority",
-                                                help="Its jobs run first.")] = False,
+    high_priority: Annotated[
+        bool, typer.Option("--high-priority", help="Its jobs run first.")
+    ] = False,
     account: Annotated[str, typer.Option(help="Account the key belongs to.")] = "default",
     email: Annotated[str, typer.Option(help="E-mail of the key's user.")] = "",
     data_dir: DataDir = None,
@@ -182,8 +208,9 @@ def keys_create(
 ) -> None:
     """Create an API key and print it (this is the only time the secret is shown)."""
     runtime = _runtime(settings_from(data_dir, database_url))
-    key = runtime.keys.create(name, admin=admin, high_priority=high_priority, account=account,
-                              email=email)
+    key = runtime.keys.create(
+        name, admin=admin, high_priority=high_priority, account=account, email=email
+    )
     typer.echo(key)
 
 
@@ -197,8 +224,15 @@ def keys_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> Non
     runtime = _runtime(settings_from(data_dir, database_url))
     table = Table("prefix", "name", "account", "admin", "high priority", "created", "revoked")
     for k in runtime.keys.list():
-        table.add_row(k.prefix, k.name, k.account_id, str(k.is_admin), str(k.high_priority),
-                      timestamp(k.created_at), timestamp(k.revoked_at) or "")
+        table.add_row(
+            k.prefix,
+            k.name,
+            k.account_id,
+            str(k.is_admin),
+            str(k.high_priority),
+            timestamp(k.created_at),
+            timestamp(k.revoked_at) or "",
+        )
     out.print(table)
 
 

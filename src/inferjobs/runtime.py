@@ -38,8 +38,15 @@ class Runtime:
         blobs = LocalBlobStore(settings.blob_dir)
         catalog = Catalog(db, hide_diagnostic=settings.hide_diagnostic_models)
         installed = discover(include_diagnostic=not settings.hide_diagnostic_models)
-        runtime = cls(settings, db, blobs, catalog, KeyService(db),
-                      JobService(settings, db, blobs, catalog), installed)
+        runtime = cls(
+            settings,
+            db,
+            blobs,
+            catalog,
+            KeyService(db),
+            JobService(settings, db, blobs, catalog),
+            installed,
+        )
         runtime.jobs.on_enqueue = runtime.wake_workers
         return runtime
 
@@ -57,8 +64,9 @@ class Runtime:
             self._threads.append(thread)
             thread.start()
         if count:
-            log.info("started %d in-process workers serving %s", count,
-                     ", ".join(self.workers[0].served))
+            log.info(
+                "started %d in-process workers serving %s", count, ", ".join(self.workers[0].served)
+            )
 
     def wake_workers(self) -> None:
         for worker in self.workers:

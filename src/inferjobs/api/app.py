@@ -59,8 +59,9 @@ class BodyLimit:
             declared = dict(scope["headers"]).get(b"content-length", b"")
             if declared.isdigit() and int(declared) > self.limit:
                 response = errors.error_response(
-                    413, f"the request body of {int(declared)} bytes is over the limit of "
-                    f"{self.limit} bytes"
+                    413,
+                    f"the request body of {int(declared)} bytes is over the limit of "
+                    f"{self.limit} bytes",
                 )
                 await response(scope, receive, send)
                 return

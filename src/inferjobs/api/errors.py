@@ -16,9 +16,16 @@ log = logging.getLogger(__name__)
 REPORT_URL = "https://github.com/inferjobs/inferjobs/issues"
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     phrase = HTTPStatus(status).name if status in HTTPStatus._value2member_map_ else "ERROR"
-    body = {"statusCode": status, "status": phrase, "message": message, "reportErrorUrl": REPORT_URL}
+    body = {
+        "statusCode": status,
+        "status": phrase,
+        "message": message,
+        "reportErrorUrl": REPORT_URL,
+    }
     return JSONResponse(body, status_code=status, headers=headers)
 
 

@@ -23,7 +23,8 @@ class QueueCollector(Collector):
             "inferjobs_jobs", "Jobs in the database by status", labels=["status"]
         )
         depth = GaugeMetricFamily(
-            "inferjobs_queue_depth", "Items waiting or running, by model version and state",
+            "inferjobs_queue_depth",
+            "Items waiting or running, by model version and state",
             labels=["model", "state"],
         )
         with self.db.read() as conn:

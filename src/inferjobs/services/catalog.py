@@ -49,8 +49,12 @@ def sync(db: Database, specs: Iterable[ModelSpec]) -> None:
 
 def _upsert_model(conn: Connection, spec: ModelSpec, now: int) -> None:
     values = {
-        "name": spec.name, "description": spec.description, "author": spec.author,
-        "tags": list(spec.tags), "is_active": True, "updated_at": now,
+        "name": spec.name,
+        "description": spec.description,
+        "author": spec.author,
+        "tags": list(spec.tags),
+        "is_active": True,
+        "updated_at": now,
     }
     exists = conn.execute(select(models.c.id).where(models.c.id == spec.identifier)).first()
     if exists:
@@ -68,7 +72,9 @@ def _upsert_version(conn: Connection, spec: ModelSpec, now: int) -> None:
     else:
         conn.execute(
             insert(model_versions).values(
-                model_id=spec.identifier, version=spec.version, created_at=now,
+                model_id=spec.identifier,
+                version=spec.version,
+                created_at=now,
                 processing={"minimumParallelCapacity": 0, "maximumParallelCapacity": 1},
                 **values,
             )
@@ -107,18 +113,19 @@ class Catalog:
 
     def _load(self) -> dict[str, VersionRecord]:
         query = select(
-            model_versions.c.spec, model_versions.c.processing, model_versions.c.created_at,
+            model_versions.c.spec,
+            model_versions.c.processing,
+            model_versions.c.created_at,
             model_versions.c.updated_at,
         ).where(model_versions.c.is_installed.is_(True))
         with self.db.read() as conn:
             records = [
-                VersionRecord(spec_from_json(row.spec), row.processing, row.created_at,
-                              row.updated_at)
+                VersionRecord(
+                    spec_from_json(row.spec), row.processing, row.created_at, row.updated_at
+                )
                 for row in conn.execute(query)
             ]
-        return {
-            r.spec.key: r for r in records if not (self.hide_diagnostic and r.spec.diagnostic)
-        }
+        return {r.spec.key: r for r in records if not (self.hide_diagnostic and r.spec.diagnostic)}
 
     def model_ids(self) -> list[str]:
         return sorted({r.spec.identifier for r in self.versions().values()})
@@ -143,8 +150,7 @@ class Catalog:
         with self.db.write() as conn:
             conn.execute(
                 update(model_versions)
-                .where(model_versions.c.model_id == identifier,
-                       model_versions.c.version == version)
+                .where(model_versions.c.model_id == identifier, model_versions.c.version == version)
                 .values(processing=processing, updated_at=now_ms())
             )
         self.invalidate()

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, or_
 
-from inferjobs.domain.status import JobStatus, PENDING_JOB_STATUSES, TERMINAL_JOB_STATUSES
+from inferjobs.domain.status import PENDING_JOB_STATUSES, TERMINAL_JOB_STATUSES, JobStatus
 from inferjobs.errors import BadRequest
 from inferjobs.services.keys import Principal
 from inferjobs.storage.db import now_ms
@@ -51,27 +51,37 @@ def parse(params: Mapping[str, str], who: Principal, max_per_page: int) -> Histo
     ]
     if user := params.get("user"):
         pattern = f"%{_escape(user)}%"
-        filters.append(or_(*(
-            col.ilike(pattern, escape="\\")
-            for col in (users.c.first_name, users.c.last_name, users.c.email, jobs.c.user_id)
-        )))
+        filters.append(
+            or_(
+                *(
+                    col.ilike(pattern, escape="\\")
+                    for col in (
+                        users.c.first_name,
+                        users.c.last_name,
+                        users.c.email,
+                        jobs.c.user_id,
+                    )
+                )
+            )
+        )
     if access_key := params.get("accessKey"):
         filters.append(jobs.c.key_prefix == access_key)
     filters += _dates(params.get("startDate"), params.get("endDate"))
     if model := params.get("model"):
         pattern = f"%{_escape(model)}%"
-        filters.append(or_(jobs.c.model_name.ilike(pattern, escape="\\"),
-                           jobs.c.model_id == model))
-    if (identifier := params.get("modelIdentifier")):
+        filters.append(or_(jobs.c.model_name.ilike(pattern, escape="\\"), jobs.c.model_id == model))
+    if identifier := params.get("modelIdentifier"):
         filters.append(jobs.c.model_id == identifier)
-    if (version := params.get("modelVersion")):
+    if version := params.get("modelVersion"):
         filters.append(jobs.c.model_version == version)
     statuses = _statuses(params.get("status", "all"))
     if statuses is not None:
         filters.append(jobs.c.status.in_(sorted(statuses)))
     return HistoryQuery(
-        filters, _order(params.get("sort-by"), params.get("direction")),
-        page_number(params.get("page")), page_size(params.get("per-page"), max_per_page),
+        filters,
+        _order(params.get("sort-by"), params.get("direction")),
+        page_number(params.get("page")),
+        page_size(params.get("per-page"), max_per_page),
     )
 
 

@@ -26,7 +26,11 @@ from inferjobs.storage.tables import jobs
 
 class JobService:
     def __init__(
-        self, settings: Settings, db: Database, blobs: LocalBlobStore, catalog: Catalog,
+        self,
+        settings: Settings,
+        db: Database,
+        blobs: LocalBlobStore,
+        catalog: Catalog,
         on_enqueue: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings
@@ -51,9 +55,7 @@ class JobService:
         new_items: list[NewItem] = []
         kind = ""
         if request.input is not None:
-            raw = submission.inline_items(
-                request.input, spec, self.settings.api.max_items_per_job
-            )
+            raw = submission.inline_items(request.input, spec, self.settings.api.max_items_per_job)
             new_items = [self._store(job_id, item) for item in raw]
             kind = str(request.input["type"])
         row = self._job_row(who, job_id, spec, request, kind, new_items, idempotency_key)
@@ -87,29 +89,50 @@ class JobService:
             if key:
                 self.blobs.put(key, value.data)
             values.append(
-                StoredValue(value.input_name, value.media_type, len(value.data),
-                            value.data if inline else None, key)
+                StoredValue(
+                    value.input_name,
+                    value.media_type,
+                    len(value.data),
+                    value.data if inline else None,
+                    key,
+                )
             )
         return NewItem(item.name, values)
 
     def _job_row(
-        self, who: Principal, job_id: str, spec: ModelSpec, request: submission.JobRequest,
-        kind: str, new_items: Sequence[NewItem], idempotency_key: str | None,
+        self,
+        who: Principal,
+        job_id: str,
+        spec: ModelSpec,
+        request: submission.JobRequest,
+        kind: str,
+        new_items: Sequence[NewItem],
+        idempotency_key: str | None,
     ) -> dict[str, Any]:
         now = now_ms()
         is_open = request.input is None
         return {
-            "id": job_id, "account_id": who.account_id, "user_id": who.user_id,
-            "key_prefix": who.prefix, "model_id": spec.identifier,
-            "model_version": spec.version, "model_name": spec.name,
+            "id": job_id,
+            "account_id": who.account_id,
+            "user_id": who.user_id,
+            "key_prefix": who.prefix,
+            "model_id": spec.identifier,
+            "model_version": spec.version,
+            "model_name": spec.name,
             "status": JobStatus.OPEN if is_open else JobStatus.SUBMITTED,
-            "input_type": kind, "explain": request.explain,
+            "input_type": kind,
+            "explain": request.explain,
             "priority": 1 if who.high_priority else 0,
             "timeout_ms": request.timeout_ms or spec.job_timeout_ms,
-            "input_bytes": sum(i.size for i in new_items), "total": len(new_items),
-            "completed": 0, "failed": 0, "canceled": 0,
+            "input_bytes": sum(i.size for i in new_items),
+            "total": len(new_items),
+            "completed": 0,
+            "failed": 0,
+            "canceled": 0,
             "idempotency_key": idempotency_key or None,
-            "created_at": now, "submitted_at": None if is_open else now, "updated_at": now,
+            "created_at": now,
+            "submitted_at": None if is_open else now,
+            "updated_at": now,
         }
 
     def _by_idempotency_key(self, who: Principal, key: str) -> Row[Any] | None:
@@ -122,8 +145,9 @@ class JobService:
             return job_rows.load_job(conn, job_id) if job_id else None
 
     # ---- chunked uploads ------------------------------------------------------------------
-    def upload(self, who: Principal, job_id: str, source: str, input_name: str,
-               data: bytes) -> dict[str, Any]:
+    def upload(
+        self, who: Principal, job_id: str, source: str, input_name: str, data: bytes
+    ) -> dict[str, Any]:
         row = self._visible(who, job_id)
         spec = self._spec(row.model_id, row.model_version)
         self.uploads.append(row, spec, source, input_name, data)
@@ -141,14 +165,17 @@ class JobService:
             closed = conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job_id, jobs.c.status == JobStatus.OPEN)
-                .values(status=JobStatus.SUBMITTED, submitted_at=now, updated_at=now,
-                        total=len(new_items), input_bytes=sum(i.size for i in new_items))
+                .values(
+                    status=JobStatus.SUBMITTED,
+                    submitted_at=now,
+                    updated_at=now,
+                    total=len(new_items),
+                    input_bytes=sum(i.size for i in new_items),
+                )
             )
             if not closed.rowcount:
                 raise Conflict(f"job {job_id} is no longer OPEN")
-            job_rows.enqueue_items(
-                conn, job_id, row.account_id, spec.key, row.priority, new_items
-            )
+            job_rows.enqueue_items(conn, job_id, row.account_id, spec.key, row.priority, new_items)
         self.uploads.discard(job_id)
         self.on_enqueue()
         return self._submission(self._load(job_id))

@@ -72,14 +72,24 @@ class KeyService:
                 )
             conn.execute(
                 insert(users).values(
-                    id=user_id, account_id=account, first_name=name, last_name="",
-                    email=email, status="ACTIVE", created_at=now,
+                    id=user_id,
+                    account_id=account,
+                    first_name=name,
+                    last_name="",
+                    email=email,
+                    status="ACTIVE",
+                    created_at=now,
                 )
             )
             conn.execute(
                 insert(api_keys).values(
-                    prefix=prefix, secret_hash=_hash(secret), name=name, user_id=user_id,
-                    account_id=account, is_admin=admin, high_priority=high_priority,
+                    prefix=prefix,
+                    secret_hash=_hash(secret),
+                    name=name,
+                    user_id=user_id,
+                    account_id=account,
+                    is_admin=admin,
+                    high_priority=high_priority,
                     created_at=now,
                 )
             )
@@ -87,8 +97,13 @@ class KeyService:
 
     def list(self) -> list[KeyInfo]:
         query = select(
-            api_keys.c.prefix, api_keys.c.name, api_keys.c.account_id, api_keys.c.is_admin,
-            api_keys.c.high_priority, api_keys.c.created_at, api_keys.c.revoked_at,
+            api_keys.c.prefix,
+            api_keys.c.name,
+            api_keys.c.account_id,
+            api_keys.c.is_admin,
+            api_keys.c.high_priority,
+            api_keys.c.created_at,
+            api_keys.c.revoked_at,
         ).order_by(api_keys.c.created_at)
         with self.db.read() as conn:
             return [KeyInfo(*row) for row in conn.execute(query)]
@@ -119,8 +134,11 @@ class KeyService:
         if not dot or not prefix or not secret:
             raise Unauthorized("invalid API key: expected '<prefix>.<secret>'")
         query = select(
-            api_keys.c.secret_hash, api_keys.c.user_id, api_keys.c.account_id,
-            api_keys.c.is_admin, api_keys.c.high_priority,
+            api_keys.c.secret_hash,
+            api_keys.c.user_id,
+            api_keys.c.account_id,
+            api_keys.c.is_admin,
+            api_keys.c.high_priority,
         ).where(api_keys.c.prefix == prefix, api_keys.c.revoked_at.is_(None))
         with self.db.read() as conn:
             row = conn.execute(query).first()

@@ -58,8 +58,19 @@ def model_details(versions: Sequence[VersionRecord]) -> dict[str, Any]:
 
 def model_summary(versions: Sequence[VersionRecord]) -> dict[str, Any]:
     details = model_details(versions)
-    return {k: details[k] for k in ("modelId", "identifier", "latestVersion", "versions",
-                                    "name", "author", "description", "isActive")}
+    return {
+        k: details[k]
+        for k in (
+            "modelId",
+            "identifier",
+            "latestVersion",
+            "versions",
+            "name",
+            "author",
+            "description",
+            "isActive",
+        )
+    }
 
 
 def version(record: VersionRecord, versions: Sequence[VersionRecord]) -> dict[str, Any]:
@@ -70,19 +81,34 @@ def version(record: VersionRecord, versions: Sequence[VersionRecord]) -> dict[st
         "updatedAt": wire.timestamp(record.updated_at),
         "createdBy": spec.author,
         "inputValidationSchema": "",
-        "timeout": {"status": spec.timeout_status_ms, "run": spec.timeout_run_ms,
-                    "job": spec.job_timeout_ms},
+        "timeout": {
+            "status": spec.timeout_status_ms,
+            "run": spec.timeout_run_ms,
+            "job": spec.job_timeout_ms,
+        },
         "requirement": requirement(spec),
-        "containerImage": {"uploadStatus": "SUCCESS", "loadStatus": "SUCCESS",
-                           "uploadPercentage": 100, "loadPercentage": 100},
+        "containerImage": {
+            "uploadStatus": "SUCCESS",
+            "loadStatus": "SUCCESS",
+            "uploadPercentage": 100,
+            "loadPercentage": 100,
+        },
         "inputs": [
-            {"name": i.name, "acceptedMediaTypes": ", ".join(i.accepted_media_types),
-             "maximumSize": i.maximum_size, "description": i.description}
+            {
+                "name": i.name,
+                "acceptedMediaTypes": ", ".join(i.accepted_media_types),
+                "maximumSize": i.maximum_size,
+                "description": i.description,
+            }
             for i in spec.inputs
         ],
         "outputs": [
-            {"name": o.name, "mediaType": o.media_type, "maximumSize": o.maximum_size,
-             "description": o.description}
+            {
+                "name": o.name,
+                "mediaType": o.media_type,
+                "maximumSize": o.maximum_size,
+                "description": o.description,
+            }
             for o in spec.outputs
         ],
         "statistics": [],
@@ -104,25 +130,19 @@ def version(record: VersionRecord, versions: Sequence[VersionRecord]) -> dict[st
     }
 
 
-_FILTERS = {
-    "modelId": lambda d: d["modelId"],
-    "author": lambda d: d["author"],
-    "createdByEmail": lambda d: d["createdByEmail"],
-    "name": lambda d: d["name"],
-    "description": lambda d: d["description"],
-}
-_FLAGS = {"isActive": "isActive", "isRecommended": "isRecommended", "isExpired": "isExpired"}
+_FILTERS = ("modelId", "author", "createdByEmail", "name", "description")
+_FLAGS = ("isActive", "isRecommended", "isExpired")
 
 
 def filter_models(models: list[dict[str, Any]], params: Mapping[str, str]) -> list[dict[str, Any]]:
     """GET /models filters: text fields match case-insensitively by substring."""
-    for name, field in _FILTERS.items():
-        if value := params.get(name):
-            models = [m for m in models if value.lower() in str(field(m)).lower()]
-    for name, field in _FLAGS.items():
-        if (value := params.get(name)) is not None:
-            wanted = _flag(name, value)
-            models = [m for m in models if bool(m[field]) == wanted]
+    for name in _FILTERS:
+        if text := params.get(name):
+            models = [m for m in models if text.lower() in str(m[name]).lower()]
+    for name in _FLAGS:
+        if (flag := params.get(name)) is not None:
+            wanted = _flag(name, flag)
+            models = [m for m in models if bool(m[name]) == wanted]
     return models
 
 

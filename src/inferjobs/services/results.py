@@ -23,11 +23,12 @@ _ENDED_WITHOUT_RESULT = {
 def build(db: Database, job: Row[Any], base_url: str) -> dict[str, Any]:
     """The results object of GET /results/{job}."""
     query = (
-        select(items.c.name, items.c.status.label("item_status"), items.c.input_bytes,
-               results)
+        select(items.c.name, items.c.status.label("item_status"), items.c.input_bytes, results)
         .select_from(items.outerjoin(results, results.c.item_id == items.c.id))
-        .where(items.c.job_id == job.id,
-               items.c.status.notin_((ItemStatus.PENDING, ItemStatus.RUNNING)))
+        .where(
+            items.c.job_id == job.id,
+            items.c.status.notin_((ItemStatus.PENDING, ItemStatus.RUNNING)),
+        )
         .order_by(items.c.id)
     )
     with db.read() as conn:
@@ -59,7 +60,8 @@ def build(db: Database, job: Row[Any], base_url: str) -> dict[str, Any]:
         "averageModelLatency": (sum(latencies) / len(latencies)) if latencies else 0.0,
         "totalModelLatency": float(sum(latencies)),
         "elapsedTime": max(0, (job.finished_at or job.updated_at) - (job.submitted_at or 0))
-        if job.submitted_at else 0,
+        if job.submitted_at
+        else 0,
         "inputSize": job.input_bytes,
         "results": done,
         "failures": failed,

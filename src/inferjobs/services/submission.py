@@ -42,7 +42,7 @@ def parse_request(body: Any) -> JobRequest:
         raise BadRequest("the request body must be a JSON object")
     model = body.get("model")
     if not isinstance(model, dict):
-        raise BadRequest("model: expected an object {\"identifier\": ..., \"version\": ...}")
+        raise BadRequest('model: expected an object {"identifier": ..., "version": ...}')
     identifier, version = model.get("identifier"), model.get("version")
     if not isinstance(identifier, str) or not identifier:
         raise BadRequest("model.identifier: expected a non-empty string")
@@ -52,8 +52,11 @@ def parse_request(body: Any) -> JobRequest:
     if payload is not None and not isinstance(payload, dict):
         raise BadRequest("input: expected an object with 'type' and 'sources'")
     return JobRequest(
-        identifier, version, _boolean(body.get("explain", False)),
-        _timeout(body.get("timeout")), payload,
+        identifier,
+        version,
+        _boolean(body.get("explain", False)),
+        _timeout(body.get("timeout")),
+        payload,
     )
 
 
@@ -90,8 +93,7 @@ def inline_items(payload: Mapping[str, Any], spec: ModelSpec, max_items: int) ->
         raise BadRequest(f"input.type: source type '{kind}' is not enabled on this server")
     if kind not in INLINE_TYPES:
         raise BadRequest(
-            f"input.type: expected one of {', '.join(INLINE_TYPES + EXTERNAL_TYPES)}; "
-            f"got {kind!r}"
+            f"input.type: expected one of {', '.join(INLINE_TYPES + EXTERNAL_TYPES)}; got {kind!r}"
         )
     sources = payload.get("sources")
     if not isinstance(sources, dict) or not sources:
@@ -108,15 +110,14 @@ def inline_items(payload: Mapping[str, Any], spec: ModelSpec, max_items: int) ->
 
 def _decode_values(name: str, values: Any, kind: str) -> Iterator[tuple[str, RawValue]]:
     if not isinstance(values, dict) or not values:
-        raise BadRequest(
-            f"item '{name}': expected an object mapping model input names to values"
-        )
+        raise BadRequest(f"item '{name}': expected an object mapping model input names to values")
     for input_name, value in values.items():
         where = f"item '{name}', input '{input_name}'"
         if not isinstance(value, str):
             raise BadRequest(f"{where}: expected a string value for source type '{kind}'")
+        declared: str | None = "text/plain"
         if kind == "text":
-            data, declared = value.encode("utf-8"), "text/plain"
+            data = value.encode("utf-8")
         else:
             data, declared = media.decode_embedded(value, where)
         yield input_name, RawValue(input_name, data, declared or media.detect(data))
@@ -145,6 +146,8 @@ def validate_item(name: str, values: dict[str, RawValue], spec: ModelSpec) -> Ra
             )
     missing = [i.name for i in spec.inputs if i.required and i.name not in values]
     if missing:
-        raise BadRequest(f"item '{name}': missing input {', '.join(repr(m) for m in missing)} "
-                         f"required by {model}")
+        raise BadRequest(
+            f"item '{name}': missing input {', '.join(repr(m) for m in missing)} "
+            f"required by {model}"
+        )
     return RawItem(name, tuple(values.values()))

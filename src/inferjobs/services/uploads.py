@@ -25,8 +25,9 @@ class Uploads:
         self.db = db
         self.blobs = blobs
 
-    def append(self, job: Row[Any], spec: ModelSpec, source: str, input_name: str,
-               data: bytes) -> None:
+    def append(
+        self, job: Row[Any], spec: ModelSpec, source: str, input_name: str, data: bytes
+    ) -> None:
         where = f"item '{source}', input '{input_name}'"
         if job.status != JobStatus.OPEN:
             raise Conflict(f"job {job.id} is {job.status}: uploads go to OPEN jobs only")
@@ -35,24 +36,36 @@ class Uploads:
         declared = spec.input(input_name)
         if declared is None:
             inputs = ", ".join(i.name for i in spec.inputs)
-            raise BadRequest(f"{where}: model {spec.identifier} {spec.version} has no input "
-                             f"'{input_name}'; its inputs: {inputs}")
+            raise BadRequest(
+                f"{where}: model {spec.identifier} {spec.version} has no input "
+                f"'{input_name}'; its inputs: {inputs}"
+            )
         if len(data) > self.limits.chunk_max_bytes:
-            raise PayloadTooLarge(f"{where}: a chunk of {len(data)} bytes is over the maximum "
-                                  f"chunk size of {self.limits.chunk_max_bytes} bytes")
+            raise PayloadTooLarge(
+                f"{where}: a chunk of {len(data)} bytes is over the maximum "
+                f"chunk size of {self.limits.chunk_max_bytes} bytes"
+            )
         count, size = self._so_far(job.id, source, input_name)
         if count >= self.limits.max_chunks_per_input:
             raise PayloadTooLarge(f"{where}: over {self.limits.max_chunks_per_input} chunks")
         if size + len(data) > declared.maximum_size:
-            raise PayloadTooLarge(f"{where}: {size + len(data)} bytes is over the input's "
-                                  f"maximum size of {declared.maximum_size} bytes")
+            raise PayloadTooLarge(
+                f"{where}: {size + len(data)} bytes is over the input's "
+                f"maximum size of {declared.maximum_size} bytes"
+            )
         key = f"jobs/{job.id}/chunks/{uuid.uuid4().hex}"
         self.blobs.put(key, data)
         with self.db.write() as conn:
-            conn.execute(insert(upload_chunks).values(
-                job_id=job.id, source_name=source, input_name=input_name, size=len(data),
-                blob_key=key, created_at=now_ms(),
-            ))
+            conn.execute(
+                insert(upload_chunks).values(
+                    job_id=job.id,
+                    source_name=source,
+                    input_name=input_name,
+                    size=len(data),
+                    blob_key=key,
+                    created_at=now_ms(),
+                )
+            )
 
     def _so_far(self, job_id: str, source: str, input_name: str) -> tuple[int, int]:
         query = select(func.count(), func.coalesce(func.sum(upload_chunks.c.size), 0)).where(
@@ -67,8 +80,9 @@ class Uploads:
     def assemble(self, job_id: str, spec: ModelSpec) -> list[RawItem]:
         """Concatenate each input's chunks in arrival order and validate the items."""
         query = (
-            select(upload_chunks.c.source_name, upload_chunks.c.input_name,
-                   upload_chunks.c.blob_key)
+            select(
+                upload_chunks.c.source_name, upload_chunks.c.input_name, upload_chunks.c.blob_key
+            )
             .where(upload_chunks.c.job_id == job_id)
             .order_by(upload_chunks.c.id)
         )

@@ -73,9 +73,7 @@ def _is_connection_error(exc: DBAPIError) -> bool:
 
 def _create_engine(url: str, pool_size: int, busy_timeout_ms: int) -> Engine:
     if not url.startswith("sqlite"):
-        return create_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-        )
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")

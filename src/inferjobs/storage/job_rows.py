@@ -37,7 +37,11 @@ def insert_job(conn: Connection, row: dict[str, Any]) -> None:
 
 
 def enqueue_items(
-    conn: Connection, job_id: str, account_id: str, model_key: str, priority: int,
+    conn: Connection,
+    job_id: str,
+    account_id: str,
+    model_key: str,
+    priority: int,
     new_items: Sequence[NewItem],
 ) -> None:
     """Queue a job's items with fair ranks: each account's items continue from its own clock
@@ -46,26 +50,40 @@ def enqueue_items(
     start = _fair_start(conn, account_id, model_key, priority, now)
     rows = [
         {
-            "job_id": job_id, "name": item.name, "model_key": model_key,
-            "status": ItemStatus.PENDING.value, "priority": priority, "fair_rank": start + i,
-            "fence": 0, "attempts": 0, "input_bytes": item.size, "queued_at": now,
+            "job_id": job_id,
+            "name": item.name,
+            "model_key": model_key,
+            "status": ItemStatus.PENDING.value,
+            "priority": priority,
+            "fair_rank": start + i,
+            "fence": 0,
+            "attempts": 0,
+            "input_bytes": item.size,
+            "queued_at": now,
         }
         for i, item in enumerate(new_items)
     ]
-    ids = conn.execute(
-        insert(items).returning(items.c.id, sort_by_parameter_order=True), rows
-    ).scalars().all()
+    ids = (
+        conn.execute(insert(items).returning(items.c.id, sort_by_parameter_order=True), rows)
+        .scalars()
+        .all()
+    )
     values = [
         {
-            "item_id": item_id, "input_name": v.input_name, "media_type": v.media_type,
-            "size": v.size, "data": v.data, "blob_key": v.blob_key,
+            "item_id": item_id,
+            "input_name": v.input_name,
+            "media_type": v.media_type,
+            "size": v.size,
+            "data": v.data,
+            "blob_key": v.blob_key,
         }
         for item_id, item in zip(ids, new_items, strict=True)
         for v in item.values
     ]
     conn.execute(insert(item_values), values)
     conn.execute(
-        update(accounts).where(accounts.c.id == account_id)
+        update(accounts)
+        .where(accounts.c.id == account_id)
         .values(fair_clock=start + len(new_items))
     )
 

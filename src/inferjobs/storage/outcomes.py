@@ -29,7 +29,7 @@ class Outcome:
     error: str | None = None
     engine: str = ""
     started_at: int = 0
-    model_latency_ms: int = 0
+    model_latency_ms: float = 0.0
     fetch_ms: int = 0
 
 
@@ -49,9 +49,7 @@ def record(db: Database, outcomes: Sequence[Outcome], worker_id: str | None) -> 
     return accepted
 
 
-def _current(
-    conn: Connection, outcomes: Sequence[Outcome], worker_id: str | None
-) -> list[Outcome]:
+def _current(conn: Connection, outcomes: Sequence[Outcome], worker_id: str | None) -> list[Outcome]:
     query = (
         select(items.c.id, items.c.fence)
         .where(
@@ -152,8 +150,15 @@ def end_job(conn: Connection, job_id: str, status: JobStatus, reason: str | None
         conn.execute(
             insert(results),
             [
-                {"item_id": row.id, "job_id": job_id, "status": "FAILED", "error": reason,
-                 "attempts": row.attempts, "started_at": row.started_at, "ended_at": now}
+                {
+                    "item_id": row.id,
+                    "job_id": job_id,
+                    "status": "FAILED",
+                    "error": reason,
+                    "attempts": row.attempts,
+                    "started_at": row.started_at,
+                    "ended_at": now,
+                }
                 for row in stopped
             ],
         )

@@ -67,7 +67,11 @@ def claim(db: Database, worker_id: str, model_key: str, limit: int, lease_ms: in
             started_at=func.coalesce(items.c.started_at, now),
         )
         .returning(
-            items.c.id, items.c.job_id, items.c.name, items.c.fence, items.c.attempts,
+            items.c.id,
+            items.c.job_id,
+            items.c.name,
+            items.c.fence,
+            items.c.attempts,
             items.c.queued_at,
         )
     )
@@ -146,13 +150,21 @@ def requeue_expired(db: Database, max_attempts: int) -> int:
 
 def exhausted(db: Database, max_attempts: int) -> list[Claim]:
     """Running items whose lease expired after their last allowed attempt."""
-    query = select(
-        items.c.id, items.c.job_id, items.c.name, items.c.fence, items.c.attempts,
-        items.c.queued_at,
-    ).where(
-        items.c.status == ItemStatus.RUNNING,
-        items.c.lease_expires_at < now_ms(),
-        items.c.attempts >= max_attempts,
-    ).limit(1000)
+    query = (
+        select(
+            items.c.id,
+            items.c.job_id,
+            items.c.name,
+            items.c.fence,
+            items.c.attempts,
+            items.c.queued_at,
+        )
+        .where(
+            items.c.status == ItemStatus.RUNNING,
+            items.c.lease_expires_at < now_ms(),
+            items.c.attempts >= max_attempts,
+        )
+        .limit(1000)
+    )
     with db.read() as conn:
         return [Claim(*row) for row in conn.execute(query)]

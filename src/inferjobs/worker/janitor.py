@@ -21,7 +21,8 @@ def sweep(db: Database, max_attempts: int) -> None:
             db,
             [
                 outcomes.Outcome(
-                    claim, ItemStatus.FAILED,
+                    claim,
+                    ItemStatus.FAILED,
                     error=f"the item was abandoned by its worker {claim.attempts} times "
                     "(crash or lease expiry); giving up",
                 )

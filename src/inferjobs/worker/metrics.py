@@ -10,7 +10,8 @@ from inferjobs.domain.status import ItemStatus
 from inferjobs.storage.outcomes import Outcome
 
 ITEMS = Counter(
-    "inferjobs_items_processed_total", "Items finished by this process's workers",
+    "inferjobs_items_processed_total",
+    "Items finished by this process's workers",
     ["model", "status"],
 )
 REJECTED = Counter(
@@ -19,11 +20,15 @@ REJECTED = Counter(
     ["model"],
 )
 LATENCY = Histogram(
-    "inferjobs_item_latency_seconds", "Time from an item's claim to its recorded outcome",
-    ["model"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+    "inferjobs_item_latency_seconds",
+    "Time from an item's claim to its recorded outcome",
+    ["model"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 MODEL_LATENCY = Histogram(
-    "inferjobs_model_latency_seconds", "Model compute time per item", ["model"],
+    "inferjobs_model_latency_seconds",
+    "Model compute time per item",
+    ["model"],
     buckets=(0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30),
 )
 

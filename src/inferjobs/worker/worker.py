@@ -31,7 +31,10 @@ JANITOR_SECONDS = 1.0
 
 class Worker:
     def __init__(
-        self, settings: Settings, db: Database, blobs: LocalBlobStore,
+        self,
+        settings: Settings,
+        db: Database,
+        blobs: LocalBlobStore,
         installed: dict[str, Installed],
     ) -> None:
         self.settings = settings.worker
@@ -116,29 +119,48 @@ class Worker:
             return
         loaded = inputs.load(self.db, self.blobs, claims)
         fetched = now_ms()
-        runnable = [(c, v) for c, v in ((c, loaded[c.item_id]) for c in claims)
-                    if isinstance(v, ItemInput)]
+        runnable = [
+            (c, v) for c, v in ((c, loaded[c.item_id]) for c in claims) if isinstance(v, ItemInput)
+        ]
+        clock = time.perf_counter()
         produced = self.host.run(model_key, [v for _, v in runnable]) if runnable else []
-        latency = (now_ms() - fetched) // max(1, len(runnable))
+        latency = (time.perf_counter() - clock) * 1000 / max(1, len(runnable))
         by_item: dict[int, Outputs | Exception] = {
             c.item_id: out for (c, _), out in zip(runnable, produced, strict=True)
         }
         results = [
-            self._outcome(c, by_item.get(c.item_id, loaded[c.item_id]), model_key, started,
-                          fetched - started, latency)
+            self._outcome(
+                c,
+                by_item.get(c.item_id, loaded[c.item_id]),
+                model_key,
+                started,
+                fetched - started,
+                latency,
+            )
             for c in claims
         ]
         accepted = outcomes.record(self.db, results, self.id)
         observe_batch(model_key, accepted, len(results) - len(accepted), now_ms())
 
     def _outcome(
-        self, claim: queue.Claim, produced: object, model_key: str, started: int,
-        fetch_ms: int, latency_ms: int,
+        self,
+        claim: queue.Claim,
+        produced: object,
+        model_key: str,
+        started: int,
+        fetch_ms: int,
+        latency_ms: float,
     ) -> outcomes.Outcome:
         status, stored, error = self._settle(claim, model_key, produced)
         return outcomes.Outcome(
-            claim, status, outputs=stored, error=error, engine=f"{self.id}/{model_key}",
-            started_at=started, fetch_ms=fetch_ms, model_latency_ms=latency_ms,
+            claim,
+            status,
+            outputs=stored,
+            error=error,
+            engine=f"{self.id}/{model_key}",
+            started_at=started,
+            fetch_ms=fetch_ms,
+            model_latency_ms=latency_ms,
         )
 
     def _settle(
@@ -183,8 +205,11 @@ class Worker:
                     held = list(self._held)
                 kept = queue.extend(self.db, self.id, held, lease_ms)
                 if len(kept) < len(held):
-                    log.info("worker %s lost %d items (canceled or taken over)",
-                             self.id, len(held) - len(kept))
+                    log.info(
+                        "worker %s lost %d items (canceled or taken over)",
+                        self.id,
+                        len(held) - len(kept),
+                    )
                 self._set_status("running")
             except InferJobsError as exc:
                 log.warning("heartbeat of %s failed: %s", self.id, exc)
@@ -192,16 +217,26 @@ class Worker:
     def _register(self) -> None:
         now = now_ms()
         with self.db.write() as conn:
-            conn.execute(insert(workers).values(
-                id=self.id, hostname=socket.gethostname(), pid=os.getpid(),
-                models=self.served, status="running", started_at=now, heartbeat_at=now,
-            ))
+            conn.execute(
+                insert(workers).values(
+                    id=self.id,
+                    hostname=socket.gethostname(),
+                    pid=os.getpid(),
+                    models=self.served,
+                    status="running",
+                    started_at=now,
+                    heartbeat_at=now,
+                )
+            )
 
     def _set_status(self, status: str) -> None:
         try:
             with self.db.write() as conn:
-                conn.execute(update(workers).where(workers.c.id == self.id)
-                             .values(status=status, heartbeat_at=now_ms()))
+                conn.execute(
+                    update(workers)
+                    .where(workers.c.id == self.id)
+                    .values(status=status, heartbeat_at=now_ms())
+                )
         except InferJobsError as exc:
             log.warning("worker %s could not record status %s: %s", self.id, status, exc)
 

@@ -44,8 +44,11 @@ async def submit(request: Request, runtime: RuntimeDep, who: Caller) -> dict[str
 @router.get("/features")
 def features(runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
     limits = runtime.settings.api
-    chunk = f"{limits.chunk_max_bytes // 1024}Ki" if limits.chunk_max_bytes % 1024 == 0 else (
-        str(limits.chunk_max_bytes))
+    chunk = (
+        f"{limits.chunk_max_bytes // 1024}Ki"
+        if limits.chunk_max_bytes % 1024 == 0
+        else (str(limits.chunk_max_bytes))
+    )
     return {
         "inputChunkMaximumSize": chunk,
         "input_chunk_maximum_size": chunk,
@@ -55,8 +58,9 @@ def features(runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
 
 
 @router.get("/history")
-def history(request: Request, response: Response, runtime: RuntimeDep,
-            who: Caller) -> list[dict[str, Any]]:
+def history(
+    request: Request, response: Response, runtime: RuntimeDep, who: Caller
+) -> list[dict[str, Any]]:
     params = dict(request.query_params)
     page, more = runtime.jobs.history(who, params)
     if more:
@@ -82,8 +86,9 @@ def close(job_id: str, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
 
 
 @router.post("/{job_id}/{source}/{input_name}")
-async def upload(job_id: str, source: str, input_name: str, request: Request,
-                 runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
+async def upload(
+    job_id: str, source: str, input_name: str, request: Request, runtime: RuntimeDep, who: Caller
+) -> dict[str, Any]:
     limit = runtime.settings.api.chunk_max_bytes
     data = await _chunk(request, limit)
     return await run_in_threadpool(runtime.jobs.upload, who, job_id, source, input_name, data)

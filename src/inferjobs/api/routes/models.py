@@ -10,16 +10,18 @@ from starlette.concurrency import run_in_threadpool
 from inferjobs.api.deps import Caller, RuntimeDep
 from inferjobs.errors import BadRequest, NotFound
 from inferjobs.services import model_wire
-from inferjobs.services.workers import live_worker_counts
 from inferjobs.services.history import page_number, page_size
+from inferjobs.services.workers import live_worker_counts
 
 router = APIRouter(prefix="/api", tags=["models"])
 _SORTABLE = ("modelId", "name", "author", "latestVersion", "lastActiveDateTime")
 
 
 def _all_models(runtime: Any) -> list[dict[str, Any]]:
-    return [model_wire.model_details(runtime.catalog.versions_of(m))
-            for m in runtime.catalog.model_ids()]
+    return [
+        model_wire.model_details(runtime.catalog.versions_of(m))
+        for m in runtime.catalog.model_ids()
+    ]
 
 
 @router.get("/models")
@@ -37,8 +39,16 @@ def list_models(request: Request, runtime: RuntimeDep, who: Caller) -> list[dict
     per_page = page_size(params.get("per-page"), 1000)
     start = (page - 1) * per_page
     summaries = found[start : start + per_page]
-    keep = ("modelId", "identifier", "latestVersion", "versions", "name", "author",
-            "description", "isActive")
+    keep = (
+        "modelId",
+        "identifier",
+        "latestVersion",
+        "versions",
+        "name",
+        "author",
+        "description",
+        "isActive",
+    )
     return [{k: m[k] for k in keep} for m in summaries]
 
 
@@ -58,15 +68,23 @@ def tagged_models(tag_ids: str, runtime: RuntimeDep, who: Caller) -> dict[str, A
 @router.get("/models/requirements/account")
 def account_requirements(runtime: RuntimeDep, who: Caller) -> list[dict[str, Any]]:
     return [
-        {"requirementId": 1, "name": "CPU", "status": "ACTIVE", "cpuAmount": "1000m",
-         "memoryAmount": "2Gi", "gpuUnits": 0},
+        {
+            "requirementId": 1,
+            "name": "CPU",
+            "status": "ACTIVE",
+            "cpuAmount": "1000m",
+            "memoryAmount": "2Gi",
+            "gpuUnits": 0,
+        },
     ]
 
 
 @router.get("/models/processing-engines")
 def minimum_engines(runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
-    total = sum(int(r.processing.get("minimumParallelCapacity", 0))
-                for r in runtime.catalog.versions().values())
+    total = sum(
+        int(r.processing.get("minimumParallelCapacity", 0))
+        for r in runtime.catalog.versions().values()
+    )
     return {"minimumProcessingEnginesSum": total}
 
 
@@ -80,9 +98,18 @@ def _engines(runtime: Any) -> list[dict[str, Any]]:
     out = []
     for key, record in sorted(runtime.catalog.versions().items()):
         running = counts.get(key, 0)
-        out.append({"identifier": record.spec.identifier, "version": record.spec.version,
-                    "ready": running, "running": running, "failed": 0, "queued": 0,
-                    "spinningUp": 0, "spinningDown": 0})
+        out.append(
+            {
+                "identifier": record.spec.identifier,
+                "version": record.spec.version,
+                "ready": running,
+                "running": running,
+                "failed": 0,
+                "queued": 0,
+                "spinningUp": 0,
+                "spinningDown": 0,
+            }
+        )
     return out
 
 
@@ -94,8 +121,11 @@ def get_model(model_id: str, runtime: RuntimeDep, who: Caller) -> dict[str, Any]
 @router.get("/models/{model_id}/related-models")
 def related(model_id: str, runtime: RuntimeDep, who: Caller) -> list[dict[str, Any]]:
     mine = set(runtime.catalog.versions_of(model_id)[-1].spec.tags)
-    return [m for m in _all_models(runtime)
-            if m["modelId"] != model_id and mine & {t["name"] for t in m["tags"]}]
+    return [
+        m
+        for m in _all_models(runtime)
+        if m["modelId"] != model_id and mine & {t["name"] for t in m["tags"]}
+    ]
 
 
 @router.get("/models/{model_id}/versions")
@@ -105,8 +135,7 @@ def versions(model_id: str, runtime: RuntimeDep, who: Caller) -> list[dict[str, 
 
 
 @router.get("/models/{model_id}/versions/{version}")
-def get_version(model_id: str, version: str, runtime: RuntimeDep,
-                who: Caller) -> dict[str, Any]:
+def get_version(model_id: str, version: str, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
     return _version(runtime, model_id, version)
 
 
@@ -116,8 +145,9 @@ def _version(runtime: Any, model_id: str, version: str) -> dict[str, Any]:
 
 
 @router.patch("/models/{model_id}/versions/{version}")
-async def patch_version(model_id: str, version: str, request: Request, runtime: RuntimeDep,
-                        who: Caller) -> dict[str, Any]:
+async def patch_version(
+    model_id: str, version: str, request: Request, runtime: RuntimeDep, who: Caller
+) -> dict[str, Any]:
     body = await _object(request)
     processing = body.get("processing")
     if processing is not None:
@@ -126,8 +156,9 @@ async def patch_version(model_id: str, version: str, request: Request, runtime: 
 
 
 @router.patch("/models/{model_id}/versions/{version}/processing")
-async def patch_processing(model_id: str, version: str, request: Request,
-                           runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
+async def patch_processing(
+    model_id: str, version: str, request: Request, runtime: RuntimeDep, who: Caller
+) -> dict[str, Any]:
     body = await _object(request)
     await run_in_threadpool(_set_processing, runtime, who, model_id, version, body)
     return await run_in_threadpool(_version, runtime, model_id, version)
@@ -143,8 +174,7 @@ async def _object(request: Request) -> dict[str, Any]:
     return body
 
 
-def _set_processing(runtime: Any, who: Any, model_id: str, version: str,
-                    processing: Any) -> None:
+def _set_processing(runtime: Any, who: Any, model_id: str, version: str, processing: Any) -> None:
     if not who.is_admin:
         raise NotFound(f"model {model_id} version {version} cannot be changed with this key")
     if not isinstance(processing, dict):

@@ -13,21 +13,20 @@ router = APIRouter(prefix="/api/results", tags=["results"])
 
 
 @router.get("/{job_id}")
-def get_results(job_id: str, request: Request, runtime: RuntimeDep,
-                who: Caller) -> dict[str, Any]:
+def get_results(job_id: str, request: Request, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
     job = runtime.jobs.visible(who, job_id)
     return results_service.build(runtime.db, job, base_url(request, runtime))
 
 
 @router.get("/{job_id}/datasource/{item}/output/{output}")
-def output_by_datasource(job_id: str, item: str, output: str, runtime: RuntimeDep,
-                         who: Caller) -> Response:
+def output_by_datasource(
+    job_id: str, item: str, output: str, runtime: RuntimeDep, who: Caller
+) -> Response:
     return _output(runtime, who, job_id, item, output)
 
 
 @router.get("/{job_id}/{item}/{output}")
-def output_file(job_id: str, item: str, output: str, runtime: RuntimeDep,
-                who: Caller) -> Response:
+def output_file(job_id: str, item: str, output: str, runtime: RuntimeDep, who: Caller) -> Response:
     return _output(runtime, who, job_id, item, output)
 
 
