@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 
 from inferjobs.domain.model_spec import InputSpec, ModelSpec, OutputSpec, Requirement
+from inferjobs.errors import ItemError
 from inferjobs.predictors.base import ItemInput, Outputs, Predictor
 
 _TEXT_IN = (InputSpec("input.txt", ("text/plain",), 10_000_000, "any UTF-8 text"),)
@@ -13,13 +14,20 @@ _JSON_OUT = (OutputSpec("results.json", "application/json"),)
 
 
 class EchoPredictor(Predictor):
-    """Returns its text input as JSON; as cheap as a model can be."""
+    """Returns its text input as JSON; as cheap as a model can be.
+
+    An input that starts with `error:` fails that item with the rest as its reason, so tests
+    can produce a failed item next to successful ones.
+    """
 
     spec = ModelSpec(
         identifier="echo",
         version="1.0.0",
         name="Echo (diagnostic)",
-        description="Diagnostic: returns its text input as JSON. For tests and benchmarks.",
+        description=(
+            "Diagnostic: returns its text input as JSON; an input starting with 'error:' fails "
+            "that item. For tests and benchmarks."
+        ),
         inputs=_TEXT_IN,
         outputs=_JSON_OUT,
         tags=("diagnostic",),
@@ -31,7 +39,13 @@ class EchoPredictor(Predictor):
     )
 
     def predict(self, batch: Sequence[ItemInput]) -> list[Outputs | Exception]:
-        return [{"results.json": {"text": item.text("input.txt")}} for item in batch]
+        return [self._echo(item.text("input.txt")) for item in batch]
+
+    @staticmethod
+    def _echo(text: str) -> Outputs | Exception:
+        if text.startswith("error:"):
+            return ItemError(text.removeprefix("error:").strip() or "requested failure")
+        return {"results.json": {"text": text}}
 
 
 class SleepPredictor(Predictor):
