@@ -29,7 +29,7 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 cli_jobs.register(app)
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 200)  # pipes get whole lines
 err = Console(stderr=True)
 
 DataDir = Annotated[
