@@ -143,6 +143,8 @@ def worker(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run workers only (for production: many per host, many hosts)."""
+    stop = threading.Event()
+    _stop_on_signals(stop.set)  # before anything slow: a SIGTERM at start-up is honoured too
     settings = settings_from(data_dir, database_url)
     if processes > 1:
         raise typer.Exit(_run_children(processes))
@@ -150,15 +152,13 @@ def worker(
     from inferjobs.worker.worker import Worker
 
     one = Worker(settings, runtime.db, runtime.blobs, runtime.installed)
-    _stop_on_signals(one.stop)
     out.print(f"worker {one.id} serving {', '.join(one.served)}")
     thread = threading.Thread(target=one.run, name="worker", daemon=True)
     thread.start()
-    while thread.is_alive():
-        thread.join(0.5)
-        if one.stopping:
-            thread.join(settings.worker.stop_grace_seconds)
-            break
+    while thread.is_alive() and not stop.wait(0.5):
+        pass
+    one.stop()
+    thread.join(settings.worker.stop_grace_seconds)
     one.release_held()
     runtime.close()
 

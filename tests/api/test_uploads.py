@@ -32,7 +32,8 @@ def test_chunks_are_concatenated_in_order(api: Api) -> None:
     assert closed.json()["jobIdentifier"] == job_id
     assert closed.json()["status"] in ("SUBMITTED", "IN_PROGRESS", "COMPLETED")
     job = api.wait(job_id)
-    assert job["total"] == 2 and job["inputByteAmount"] == len(b"first second third") + len(b"alone")
+    assert job["total"] == 2
+    assert job["inputByteAmount"] == len(b"first second third") + len(b"alone")
     results = api.get(f"/results/{job_id}").json()["results"]
     assert results["doc"]["results.json"] == {"text": "first second third"}
     assert results["other"]["results.json"] == {"text": "alone"}

@@ -77,10 +77,6 @@ class Worker:
         self._stop.set()
         self._wake.set()
 
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
     def wake(self) -> None:
         self._wake.set()
 
