@@ -17,10 +17,10 @@ TERMINAL = {"COMPLETED", "CANCELED", "TIMEDOUT", "ERROR"}
 BODY_LIMIT = 4 * 1024 * 1024
 
 
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def api(request: pytest.FixtureRequest,
-        tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     data_dir = tmp_path_factory.mktemp("api")
     env = {"INFERJOBS_API__MAX_BODY_BYTES": str(BODY_LIMIT)}
     if request.param == "sqlite":
@@ -44,12 +44,17 @@ def _serve(proc: ServerProcess) -> Iterator[Api]:
 class Api:
     """A thin test client bound to one server and one key."""
 
-    def __init__(self, server: ServerProcess, key: str | None = None,
-                 opened: list[httpx.Client] | None = None) -> None:
+    def __init__(
+        self,
+        server: ServerProcess,
+        key: str | None = None,
+        opened: list[httpx.Client] | None = None,
+    ) -> None:
         self.server = server
         self.key = key if key is not None else server.key
-        self.http = httpx.Client(base_url=server.api, timeout=30,
-                                 headers={"Authorization": f"ApiKey {self.key}"})
+        self.http = httpx.Client(
+            base_url=server.api, timeout=30, headers={"Authorization": f"ApiKey {self.key}"}
+        )
         self.opened = opened if opened is not None else []
         self.opened.append(self.http)
 
@@ -72,16 +77,21 @@ class Api:
     def delete(self, path: str) -> httpx.Response:
         return self.http.delete(path)
 
-    def submit(self, model: str, version: str, sources: dict[str, Any], *,
-               kind: str = "text", **extra: Any) -> httpx.Response:
-        body = {"model": {"identifier": model, "version": version}, "explain": False,
-                "input": {"type": kind, "sources": sources}, **extra}
+    def submit(
+        self, model: str, version: str, sources: dict[str, Any], *, kind: str = "text", **extra: Any
+    ) -> httpx.Response:
+        body = {
+            "model": {"identifier": model, "version": version},
+            "explain": False,
+            "input": {"type": kind, "sources": sources},
+            **extra,
+        }
         return self.post("/jobs", json=body)
 
-    def submit_texts(self, model: str, version: str, texts: dict[str, str],
-                     **extra: Any) -> str:
-        response = self.submit(model, version,
-                               {k: {"input.txt": v} for k, v in texts.items()}, **extra)
+    def submit_texts(self, model: str, version: str, texts: dict[str, str], **extra: Any) -> str:
+        response = self.submit(
+            model, version, {k: {"input.txt": v} for k, v in texts.items()}, **extra
+        )
         assert response.status_code == 200, response.text
         return str(response.json()["jobIdentifier"])
 

@@ -19,7 +19,7 @@ def test_missing_wrong_and_revoked_keys_get_401(api: Api) -> None:
 def test_secrets_are_not_stored(api: Api) -> None:
     key = api.new_key("hashed")
     secret = key.split(".", 1)[1]
-    database = (api.server.data_dir / "inferjobs.db")
+    database = api.server.data_dir / "inferjobs.db"
     if database.exists():  # SQLite: read the file itself
         assert secret.encode() not in database.read_bytes()
     listing = api.server.cli("keys", "list").stdout

@@ -88,10 +88,15 @@ def test_sorting_and_pages(owner: tuple[Api, dict[str, str]]) -> None:
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"status": "sideways"}, "status"), ({"sort-by": "color"}, "sort-by"),
-     ({"direction": "up"}, "direction"), ({"per-page": "0"}, "per-page"),
-     ({"per-page": "100000"}, "per-page"), ({"page": "two"}, "page"),
-     ({"page": "-1"}, "page")],
+    [
+        ({"status": "sideways"}, "status"),
+        ({"sort-by": "color"}, "sort-by"),
+        ({"direction": "up"}, "direction"),
+        ({"per-page": "0"}, "per-page"),
+        ({"per-page": "100000"}, "per-page"),
+        ({"page": "two"}, "page"),
+        ({"page": "-1"}, "page"),
+    ],
 )
 def test_bad_parameters_are_named(api: Api, params: dict[str, str], field: str) -> None:
     response = api.get("/jobs/history", params=params)

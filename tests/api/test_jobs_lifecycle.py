@@ -11,8 +11,13 @@ STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
 
 def test_job_object_carries_true_values(api: Api) -> None:
     texts = {"good": "I love this!", "bad": "This is terrible and awful."}
-    response = api.submit("ed542963de", "1.0.1", {k: {"input.txt": v} for k, v in texts.items()},
-                          explain=True, timeout=120_000)
+    response = api.submit(
+        "ed542963de",
+        "1.0.1",
+        {k: {"input.txt": v} for k, v in texts.items()},
+        explain=True,
+        timeout=120_000,
+    )
     submitted = response.json()
     assert submitted["status"] in ("SUBMITTED", "IN_PROGRESS", "COMPLETED")
     assert submitted["totalInputs"] == 2
@@ -24,8 +29,11 @@ def test_job_object_carries_true_values(api: Api) -> None:
     assert job["submittedBy"] == prefix
     assert job["user"]["accessKeys"] == [{"prefix": prefix, "isDefault": True}]
     assert job["accountIdentifier"] == "default"
-    assert job["model"] == {"identifier": "ed542963de", "version": "1.0.1",
-                            "name": "Sentiment Analysis"}
+    assert job["model"] == {
+        "identifier": "ed542963de",
+        "version": "1.0.1",
+        "name": "Sentiment Analysis",
+    }
     assert job["explain"] is True and job["timeout"] == 120_000
     assert job["inputByteAmount"] == sum(len(t.encode()) for t in texts.values())
     assert job["jobInputs"] == [{"identifier": "good"}, {"identifier": "bad"}]
@@ -51,15 +59,19 @@ def test_results_keyed_by_item_name_with_failures(api: Api) -> None:
 
 
 def test_sentiment_scores_and_explanation(api: Api) -> None:
-    job_id = api.submit_texts("ed542963de", "1.0.1", {"p": "What a wonderful, happy day!",
-                                                        "n": "I hate this horrible mess."},
-                              explain=True)
+    job_id = api.submit_texts(
+        "ed542963de",
+        "1.0.1",
+        {"p": "What a wonderful, happy day!", "n": "I hate this horrible mess."},
+        explain=True,
+    )
     api.wait(job_id)
     results = api.get(f"/results/{job_id}").json()["results"]
     positive = results["p"]["results.json"]["data"]
     assert positive["result"]["classPredictions"][0]["class"] == "positive"
     assert results["n"]["results.json"]["data"]["result"]["classPredictions"][0]["class"] == (
-        "negative")
+        "negative"
+    )
     words = {w["word"]: w["contribution"] for w in positive["explanation"]["wordContributions"]}
     assert words["wonderful"] > 0 and words["day"] == 0
 
@@ -80,8 +92,7 @@ def test_cancel_stops_pending_items_and_results_finish(api: Api) -> None:
 
 
 def test_timeout_ends_the_job_as_timedout(api: Api) -> None:
-    job_id = api.submit_texts("sleep", "1.0.0", {f"s{n}": "300" for n in range(10)},
-                              timeout=500)
+    job_id = api.submit_texts("sleep", "1.0.0", {f"s{n}": "300" for n in range(10)}, timeout=500)
     job = api.wait(job_id, timeout=20)
     assert job["status"] == "TIMEDOUT"
     assert job["completed"] < 10

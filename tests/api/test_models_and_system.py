@@ -10,8 +10,9 @@ from tests.api.conftest import Api
 def test_models_list_filters_and_pages(api: Api) -> None:
     models = api.get("/models").json()
     assert {m["modelId"] for m in models} >= {"ed542963de", "echo", "sleep"}
-    by_name = api.get("/models", params={"name": "Sentiment Analysis", "isActive": "True",
-                                         "per-page": 1000}).json()
+    by_name = api.get(
+        "/models", params={"name": "Sentiment Analysis", "isActive": "True", "per-page": 1000}
+    ).json()
     assert [m["modelId"] for m in by_name] == ["ed542963de"]
     assert by_name[0]["latestVersion"] == "1.0.1" and by_name[0]["versions"] == ["1.0.1"]
     assert api.get("/models", params={"isActive": "false"}).json() == []
@@ -27,8 +28,14 @@ def test_model_version_details(api: Api) -> None:
     versions = api.get("/models/ed542963de/versions").json()
     assert [v["version"] for v in versions] == ["1.0.1"]
     version = api.get("/models/ed542963de/versions/1.0.1").json()
-    assert version["inputs"] == [{"name": "input.txt", "acceptedMediaTypes": "text/plain",
-                                  "maximumSize": 1_000_000, "description": "English text, UTF-8"}]
+    assert version["inputs"] == [
+        {
+            "name": "input.txt",
+            "acceptedMediaTypes": "text/plain",
+            "maximumSize": 1_000_000,
+            "description": "English text, UTF-8",
+        }
+    ]
     assert version["outputs"][0]["name"] == "results.json"
     assert version["outputs"][0]["mediaType"] == "application/json"
     assert version["timeout"]["run"] > 0 and version["timeout"]["status"] > 0
@@ -51,11 +58,15 @@ def test_sdk_support_routes(api: Api) -> None:
     assert "sentiment" in tags
     tagged = api.get("/models/tags/sentiment").json()
     assert [m["modelId"] for m in tagged["models"]] == ["ed542963de"]
-    patched = api.http.patch("/models/echo/versions/1.0.0", json={
-        "processing": {"minimumParallelCapacity": 1, "maximumParallelCapacity": 2}})
+    patched = api.http.patch(
+        "/models/echo/versions/1.0.0",
+        json={"processing": {"minimumParallelCapacity": 1, "maximumParallelCapacity": 2}},
+    )
     assert patched.status_code == 200
-    assert patched.json()["processing"] == {"minimumParallelCapacity": 1,
-                                            "maximumParallelCapacity": 2}
+    assert patched.json()["processing"] == {
+        "minimumParallelCapacity": 1,
+        "maximumParallelCapacity": 2,
+    }
 
 
 def test_models_need_the_api_prefix(api: Api) -> None:

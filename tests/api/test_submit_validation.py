@@ -18,29 +18,90 @@ def _history_size(api: Api) -> int:
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
-        ({"model": {"identifier": "nope", "version": "1"}, "input": {"type": "text",
-          "sources": {"a": {"input.txt": "x"}}}}, 400, ["nope"]),
-        ({"model": {"identifier": "ed542963de", "version": "9.9.9"}, "input": {
-          "type": "text", "sources": {"a": {"input.txt": "x"}}}}, 400, ["9.9.9", "1.0.1"]),
-        ({"model": {"identifier": "ed542963de", "version": "1.0.1"}, "input": {
-          "type": "text", "sources": {"item-7": {"wrong.txt": "x"}}}}, 400,
-         ["item-7", "wrong.txt", "input.txt"]),
-        ({"model": {"identifier": "ed542963de", "version": "1.0.1"}, "input": {
-          "type": "text", "sources": {}}}, 400, ["input.sources"]),
-        ({"model": {"identifier": "ed542963de", "version": "1.0.1"}, "input": {
-          "type": "embedded", "sources": {"pic": {"input.txt": "data:image/png;base64,%%%"}}}},
-         400, ["pic", "input.txt", "base64"]),
-        ({"model": {"identifier": "ed542963de", "version": "1.0.1"}, "input": {
-          "type": "embedded", "sources": {"pic": {"input.txt": "data:application/octet-stream;"
-                                                  "base64," + base64.b64encode(PNG).decode()}}}},
-         400, ["pic", "input.txt", "image/png", "text/plain"]),
-        ({"model": {"identifier": "ed542963de", "version": "1.0.1"}, "input": {
-          "type": "text", "sources": {"long": {"input.txt": "x" * 1_000_001}}}}, 413,
-         ["long", "input.txt", "1000000"]),
-        ({"model": {"identifier": "echo", "version": "1.0.0"}, "explain": True, "input": {
-          "type": "text", "sources": {"a": {"input.txt": "x"}}}}, 400, ["explain"]),
-        ({"model": {"identifier": "echo", "version": "1.0.0"}, "input": {
-          "type": "carrier-pigeon", "sources": {"a": {"input.txt": "x"}}}}, 400, ["input.type"]),
+        (
+            {
+                "model": {"identifier": "nope", "version": "1"},
+                "input": {"type": "text", "sources": {"a": {"input.txt": "x"}}},
+            },
+            400,
+            ["nope"],
+        ),
+        (
+            {
+                "model": {"identifier": "ed542963de", "version": "9.9.9"},
+                "input": {"type": "text", "sources": {"a": {"input.txt": "x"}}},
+            },
+            400,
+            ["9.9.9", "1.0.1"],
+        ),
+        (
+            {
+                "model": {"identifier": "ed542963de", "version": "1.0.1"},
+                "input": {"type": "text", "sources": {"item-7": {"wrong.txt": "x"}}},
+            },
+            400,
+            ["item-7", "wrong.txt", "input.txt"],
+        ),
+        (
+            {
+                "model": {"identifier": "ed542963de", "version": "1.0.1"},
+                "input": {"type": "text", "sources": {}},
+            },
+            400,
+            ["input.sources"],
+        ),
+        (
+            {
+                "model": {"identifier": "ed542963de", "version": "1.0.1"},
+                "input": {
+                    "type": "embedded",
+                    "sources": {"pic": {"input.txt": "data:image/png;base64,%%%"}},
+                },
+            },
+            400,
+            ["pic", "input.txt", "base64"],
+        ),
+        (
+            {
+                "model": {"identifier": "ed542963de", "version": "1.0.1"},
+                "input": {
+                    "type": "embedded",
+                    "sources": {
+                        "pic": {
+                            "input.txt": "data:application/octet-stream;"
+                            "base64," + base64.b64encode(PNG).decode()
+                        }
+                    },
+                },
+            },
+            400,
+            ["pic", "input.txt", "image/png", "text/plain"],
+        ),
+        (
+            {
+                "model": {"identifier": "ed542963de", "version": "1.0.1"},
+                "input": {"type": "text", "sources": {"long": {"input.txt": "x" * 1_000_001}}},
+            },
+            413,
+            ["long", "input.txt", "1000000"],
+        ),
+        (
+            {
+                "model": {"identifier": "echo", "version": "1.0.0"},
+                "explain": True,
+                "input": {"type": "text", "sources": {"a": {"input.txt": "x"}}},
+            },
+            400,
+            ["explain"],
+        ),
+        (
+            {
+                "model": {"identifier": "echo", "version": "1.0.0"},
+                "input": {"type": "carrier-pigeon", "sources": {"a": {"input.txt": "x"}}},
+            },
+            400,
+            ["input.type"],
+        ),
         ({"model": "echo"}, 400, ["model"]),
         ([1, 2], 400, ["JSON object"]),
     ],
@@ -69,10 +130,15 @@ def test_malformed_json_and_oversized_body(api: Api) -> None:
 def test_embedded_text_and_plain_base64_are_accepted(api: Api) -> None:
     text = "embedded words"
     encoded = base64.b64encode(text.encode()).decode()
-    response = api.submit("echo", "1.0.0", {
-        "uri": {"input.txt": f"data:application/octet-stream;base64,{encoded}"},
-        "bare": {"input.txt": encoded},
-    }, kind="embedded")
+    response = api.submit(
+        "echo",
+        "1.0.0",
+        {
+            "uri": {"input.txt": f"data:application/octet-stream;base64,{encoded}"},
+            "bare": {"input.txt": encoded},
+        },
+        kind="embedded",
+    )
     assert response.status_code == 200, response.text
     job_id = response.json()["jobIdentifier"]
     api.wait(job_id)
@@ -82,8 +148,10 @@ def test_embedded_text_and_plain_base64_are_accepted(api: Api) -> None:
 
 
 def test_idempotency_key_returns_the_same_job(api: Api) -> None:
-    body = {"model": {"identifier": "echo", "version": "1.0.0"},
-            "input": {"type": "text", "sources": {"a": {"input.txt": "once"}}}}
+    body = {
+        "model": {"identifier": "echo", "version": "1.0.0"},
+        "input": {"type": "text", "sources": {"a": {"input.txt": "once"}}},
+    }
     headers = {"Idempotency-Key": "retry-123"}
     first = api.post("/jobs", json=body, headers=headers).json()["jobIdentifier"]
     second = api.post("/jobs", json=body, headers=headers).json()["jobIdentifier"]

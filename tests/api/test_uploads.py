@@ -6,16 +6,16 @@ from tests.api.conftest import Api
 
 
 def _open(api: Api, model: str = "echo", version: str = "1.0.0") -> str:
-    response = api.post("/jobs", json={"model": {"identifier": model, "version": version},
-                                       "explain": False})
+    response = api.post(
+        "/jobs", json={"model": {"identifier": model, "version": version}, "explain": False}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "OPEN"
     return str(response.json()["jobIdentifier"])
 
 
 def _chunk(api: Api, job_id: str, source: str, input_name: str, data: bytes) -> int:
-    response = api.post(f"/jobs/{job_id}/{source}/{input_name}",
-                        files={"input": ("input", data)})
+    response = api.post(f"/jobs/{job_id}/{source}/{input_name}", files={"input": ("input", data)})
     return response.status_code
 
 
@@ -41,8 +41,11 @@ def test_chunks_are_concatenated_in_order(api: Api) -> None:
 
 def test_a_raw_body_chunk_is_accepted_too(api: Api) -> None:
     job_id = _open(api)
-    response = api.post(f"/jobs/{job_id}/raw/input.txt", content=b"raw bytes",
-                        headers={"Content-Type": "application/octet-stream"})
+    response = api.post(
+        f"/jobs/{job_id}/raw/input.txt",
+        content=b"raw bytes",
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert response.status_code == 200
     api.post(f"/jobs/{job_id}/close")
     api.wait(job_id)

@@ -9,9 +9,7 @@ from contextlib import contextmanager
 
 import psycopg
 
-PG_ADMIN_URL = os.environ.get(
-    "INFERJOBS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+PG_ADMIN_URL = os.environ.get("INFERJOBS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def postgres_available() -> bool:

@@ -40,7 +40,9 @@ def text_job(model: str, version: str, texts: dict[str, str], **extra: Any) -> d
     return {
         "model": {"identifier": model, "version": version},
         "explain": False,
-        "input": {"type": "text",
-                  "sources": {name: {"input.txt": text} for name, text in texts.items()}},
+        "input": {
+            "type": "text",
+            "sources": {name: {"input.txt": text} for name, text in texts.items()},
+        },
         **extra,
     }

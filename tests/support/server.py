@@ -38,8 +38,12 @@ class ServerProcess:
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run an `inferjobs` command against this server's data directory and database."""
         return subprocess.run(
-            [sys.executable, "-m", "inferjobs", *args], env=self.env, text=True,
-            capture_output=True, check=check, timeout=120,
+            [sys.executable, "-m", "inferjobs", *args],
+            env=self.env,
+            text=True,
+            capture_output=True,
+            check=check,
+            timeout=120,
         )
 
     def stop(self) -> None:
@@ -53,7 +57,10 @@ class ServerProcess:
 
 
 def start_server(
-    data_dir: Path, *, database_url: str | None = None, extra_env: dict[str, str] | None = None,
+    data_dir: Path,
+    *,
+    database_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
 ) -> ServerProcess:
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -66,7 +73,9 @@ def start_server(
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "inferjobs", "serve", "--port", str(port), *args],
-            env=env, stdout=sink, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     _wait_ready(url, process, log)

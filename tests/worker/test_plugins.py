@@ -53,5 +53,7 @@ def test_a_model_that_cannot_load_ends_the_job_as_error(plugin_api: Api) -> None
     results = plugin_api.get(f"/results/{job_id}").json()
     assert results["finished"] is True
     assert "weights file missing" in results["failures"]["a"]["error"]
-    assert plugin_api.get("/jobs/history", params={"status": "ERROR"}).json()[0][
-        "jobIdentifier"] == job_id
+    assert (
+        plugin_api.get("/jobs/history", params={"status": "ERROR"}).json()[0]["jobIdentifier"]
+        == job_id
+    )

@@ -34,9 +34,12 @@ class Fleet:
     def start_worker(self, **env: str) -> subprocess.Popen[bytes]:
         log = self.server.data_dir / f"worker-{len(self.workers)}.log"
         with log.open("wb") as sink:
-            proc = subprocess.Popen([sys.executable, "-m", "inferjobs", "worker"],
-                                    env={**self.server.env, **env}, stdout=sink,
-                                    stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "inferjobs", "worker"],
+                env={**self.server.env, **env},
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
         self.workers.append(proc)
         return proc
 
@@ -56,8 +59,9 @@ class Fleet:
 
 @pytest.fixture
 def fleet(postgres_url: str, tmp_path: Path) -> Iterator[Fleet]:
-    server = start_server(tmp_path / "api", database_url=postgres_url, args=("--no-worker",),
-                          extra_env=FAST_LEASE)
+    server = start_server(
+        tmp_path / "api", database_url=postgres_url, args=("--no-worker",), extra_env=FAST_LEASE
+    )
     group = Fleet(server, postgres_url)
     try:
         yield group
@@ -69,17 +73,20 @@ def _assert_exactly_once(fleet: Fleet, job_ids: list[str], per_job: int) -> None
     total = per_job * len(job_ids)
     assert fleet.scalar(select(func.count()).select_from(results)) == total
     assert fleet.scalar(select(func.count(func.distinct(results.c.item_id)))) == total
-    assert fleet.scalar(select(func.count()).select_from(items)
-                        .where(items.c.status == "SUCCESSFUL")) == total
+    assert (
+        fleet.scalar(select(func.count()).select_from(items).where(items.c.status == "SUCCESSFUL"))
+        == total
+    )
     for job_id in job_ids:
         job = fleet.api.get(f"/jobs/{job_id}").json()
         assert (job["status"], job["completed"], job["failed"]) == ("COMPLETED", per_job, 0)
 
 
 def test_worker_processes_run_every_item_exactly_once(fleet: Fleet) -> None:
-    job_ids = [fleet.api.submit_texts("echo", "1.0.0", {f"j{j}-{n}": f"{j}/{n}"
-                                                        for n in range(1000)})
-               for j in range(3)]
+    job_ids = [
+        fleet.api.submit_texts("echo", "1.0.0", {f"j{j}-{n}": f"{j}/{n}" for n in range(1000)})
+        for j in range(3)
+    ]
     for _ in range(3):
         fleet.start_worker(INFERJOBS_WORKER__BATCH_SIZE="16")
     for job_id in job_ids:
@@ -93,8 +100,11 @@ def test_a_worker_killed_mid_batch_loses_nothing(fleet: Fleet) -> None:
     job_id = fleet.api.submit_texts("sleep", "1.0.0", {f"s{n}": "150" for n in range(30)})
     victim = fleet.start_worker()
     deadline = time.monotonic() + 30
-    running = select(func.count()).select_from(items).where(
-        items.c.status == "running", items.c.lease_owner.contains(f"-{victim.pid}-"))
+    running = (
+        select(func.count())
+        .select_from(items)
+        .where(items.c.status == "running", items.c.lease_owner.contains(f"-{victim.pid}-"))
+    )
     while fleet.scalar(running) == 0:  # wait until the victim holds an item
         assert time.monotonic() < deadline, "the worker never claimed an item"
         time.sleep(0.02)
@@ -103,8 +113,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(fleet: Fleet) -> None:
     fleet.start_worker()
     fleet.api.wait(job_id, timeout=120)
     _assert_exactly_once(fleet, [job_id], 30)
-    retried = fleet.scalar(select(func.count()).select_from(results)
-                           .where(results.c.attempts > 1))
+    retried = fleet.scalar(select(func.count()).select_from(results).where(results.c.attempts > 1))
     assert retried >= 1, "the killed worker's item should have been re-run"
 
 
@@ -115,8 +124,10 @@ def test_sigterm_finishes_or_releases_the_batch(fleet: Fleet) -> None:
     first.send_signal(signal.SIGTERM)
     assert first.wait(20) == 0
     done_before = fleet.scalar(select(jobs.c.completed).where(jobs.c.id == job_id))
-    assert fleet.scalar(select(func.count()).select_from(items)
-                        .where(items.c.status == "running")) == 0
+    assert (
+        fleet.scalar(select(func.count()).select_from(items).where(items.c.status == "running"))
+        == 0
+    )
     assert done_before < 6
     fleet.start_worker()
     fleet.api.wait(job_id, timeout=60)
