@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import subprocess
@@ -14,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from inferjobs import cli_jobs
+from inferjobs import cli_jobs, logs
 from inferjobs.config import Settings
 from inferjobs.errors import InferJobsError
 from inferjobs.runtime import Runtime
@@ -55,10 +54,7 @@ def settings_from(data_dir: Path | None = None, database_url: str | None = None)
         settings.data_dir = data_dir
     if database_url:
         settings.database.url = database_url
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    logs.configure(settings.log_level, settings.log_format)
     return settings
 
 
