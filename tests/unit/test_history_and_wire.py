@@ -27,7 +27,7 @@ def test_other_zones_are_converted() -> None:
 
 
 def test_bad_dates_name_the_parameter() -> None:
-    with pytest.raises(BadRequest, match="^endDate"):
+    with pytest.raises(BadRequest, match=r"^endDate"):
         parse_date("02/01/2023", "endDate")
 
 

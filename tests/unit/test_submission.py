@@ -49,7 +49,7 @@ def test_media_type_and_size_are_checked() -> None:
     ],
 )
 def test_parse_request_names_the_field(body: dict[str, object], field: str) -> None:
-    with pytest.raises(BadRequest, match=f"^{field}"):
+    with pytest.raises(BadRequest, match=rf"^{field}"):
         submission.parse_request(body)
 
 
