@@ -120,7 +120,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(fleet: Fleet) -> None:
 def test_sigterm_finishes_or_releases_the_batch(fleet: Fleet) -> None:
     job_id = fleet.api.submit_texts("sleep", "1.0.0", {f"s{n}": "400" for n in range(6)})
     first = fleet.start_worker(INFERJOBS_WORKER__STOP_GRACE_SECONDS="5")
-    time.sleep(1.0)
+    _wait_until_holding(fleet, first)
     first.send_signal(signal.SIGTERM)
     assert first.wait(20) == 0
     done_before = fleet.scalar(select(jobs.c.completed).where(jobs.c.id == job_id))
