@@ -96,18 +96,22 @@ def test_worker_processes_run_every_item_exactly_once(fleet: Fleet) -> None:
     assert engines == 3, "all three worker processes should have taken part"
 
 
-def test_a_worker_killed_mid_batch_loses_nothing(fleet: Fleet) -> None:
-    job_id = fleet.api.submit_texts("sleep", "1.0.0", {f"s{n}": "150" for n in range(30)})
-    victim = fleet.start_worker()
-    deadline = time.monotonic() + 30
+def _wait_until_holding(fleet: Fleet, worker: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
     running = (
         select(func.count())
         .select_from(items)
-        .where(items.c.status == "running", items.c.lease_owner.contains(f"-{victim.pid}-"))
+        .where(items.c.status == "running", items.c.lease_owner.contains(f"-{worker.pid}-"))
     )
-    while fleet.scalar(running) == 0:  # wait until the victim holds an item
+    while fleet.scalar(running) == 0:
         assert time.monotonic() < deadline, "the worker never claimed an item"
         time.sleep(0.02)
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(fleet: Fleet) -> None:
+    job_id = fleet.api.submit_texts("sleep", "1.0.0", {f"s{n}": "150" for n in range(30)})
+    victim = fleet.start_worker()
+    _wait_until_holding(fleet, victim)
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait(10)
     fleet.start_worker()
