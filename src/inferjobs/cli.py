@@ -72,7 +72,14 @@ def _runtime(settings: Settings) -> Runtime:
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
-    workers: Annotated[int, typer.Option(help="In-process workers.")] = 1,
+    slots: Annotated[
+        int | None,
+        typer.Option(
+            "--slots",
+            "--workers",
+            help="Concurrent batches of the in-process worker (default: one per CPU core).",
+        ),
+    ] = None,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="API only.")] = False,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
@@ -88,7 +95,7 @@ def serve(
     url = f"http://{host}:{port}"
     out.print(
         f"[bold green]inferjobs[/bold green] serving on [bold]{url}/api[/bold]"
-        f" ({_describe_db(settings)}; {0 if no_worker else workers} in-process workers)"
+        f" ({_describe_db(settings)}; {'no' if no_worker else 'with an'} in-process worker)"
     )
     if key:
         out.print(f"API key: [bold]{key}[/bold]  (saved in {settings.default_key_file})")
@@ -99,11 +106,12 @@ def serve(
             f"  OpenAPI docs: {url}/docs"
         )
     uvicorn.run(
-        create_app(runtime, workers=0 if no_worker else workers),
+        create_app(runtime, worker=not no_worker, slots=slots),
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        log_config=None,
     )
 
 
@@ -153,9 +161,8 @@ def worker(
     thread.start()
     while thread.is_alive() and not stop.wait(0.5):
         pass
-    one.stop()
-    thread.join(settings.worker.stop_grace_seconds)
-    one.release_held()
+    one.stop()  # stop claiming; running batches get the grace period, then are given back
+    thread.join(settings.worker.stop_grace_seconds + 5)
     runtime.close()
 
 

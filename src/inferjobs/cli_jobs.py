@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +24,8 @@ from inferjobs.cli_support import (
 )
 from inferjobs.client import TERMINAL_STATUSES, InferJobsClient, Json
 
-POLL_SECONDS = 0.5
+POLL_FIRST_SECONDS = 0.05
+POLL_MAX_SECONDS = 1.0
 JobId = Annotated[
     str, typer.Argument(metavar="JOB_ID", help="The job identifier.", show_default=False)
 ]
@@ -43,6 +45,14 @@ def register(app: typer.Typer) -> None:
 
 
 # submit
+
+
+def pauses() -> Iterator[float]:
+    """Poll intervals: quick at first (small jobs end in milliseconds), then once a second."""
+    pause = POLL_FIRST_SECONDS
+    while True:
+        yield pause
+        pause = min(POLL_MAX_SECONDS, pause * 2)
 
 
 def collect_items(
@@ -121,8 +131,9 @@ def wait_for_job(client: InferJobsClient, job: Json) -> Json:
     try:
         with Progress(*columns, console=Console(stderr=True)) as progress:
             task = progress.add_task(job["status"], total=int(job.get("total") or 0))
+            waits = pauses()
             while job.get("status") not in TERMINAL_STATUSES:
-                time.sleep(POLL_SECONDS)
+                time.sleep(next(waits))
                 job = client.job(job_id)
                 progress.update(task, completed=done_count(job), description=job["status"])
     except KeyboardInterrupt:
@@ -236,8 +247,9 @@ def results(
     """Print a job's results as JSON."""
     with session(url, api_key) as client:
         found = client.results(job_id)
+        waits = pauses()
         while wait and not found.get("finished"):
-            time.sleep(POLL_SECONDS)
+            time.sleep(next(waits))
             found = client.results(job_id)
     print_json(found)
 

@@ -33,6 +33,11 @@ class WorkerSettings(BaseModel):
     batch_size: int = Field(default=0, ge=0)  # 0: each model's own maximum
     models: list[str] = Field(default_factory=list)  # "id:version"; empty: all installed
     stop_grace_seconds: float = Field(default=20.0, ge=0)
+    slots: int = Field(default=0, ge=0)  # concurrent batches per worker; 0: one per CPU core
+    cpus: float = Field(default=0, ge=0)  # 0: detect
+    memory_mib: int = Field(default=0, ge=0)  # 0: detect
+    gpus: int = Field(default=-1, ge=-1)  # -1: detect
+    model_memory_limit_mib: int = Field(default=0, ge=0)  # 0: twice the model's requirement
 
     @model_validator(mode="after")
     def _heartbeat_inside_lease(self) -> WorkerSettings:
@@ -64,6 +69,10 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
 
     @property
     def default_key_file(self) -> Path:

@@ -56,17 +56,18 @@ class Runtime:
         catalog_sync.sync(self.db, [i.spec for i in self.installed.values()])
         self.catalog.invalidate()
 
-    def start_workers(self, count: int) -> None:
-        for n in range(count):
-            worker = Worker(self.settings, self.db, self.blobs, self.installed)
-            thread = threading.Thread(target=worker.run, name=f"worker-{n}", daemon=True)
-            self.workers.append(worker)
-            self._threads.append(thread)
-            thread.start()
-        if count:
-            log.info(
-                "started %d in-process workers serving %s", count, ", ".join(self.workers[0].served)
-            )
+    def start_workers(self, slots: int | None) -> None:
+        """Run an in-process worker with `slots` concurrent batches (None: from settings)."""
+        worker = Worker(self.settings, self.db, self.blobs, self.installed, slots=slots)
+        thread = threading.Thread(target=worker.run, name="worker", daemon=True)
+        self.workers.append(worker)
+        self._threads.append(thread)
+        thread.start()
+        log.info(
+            "started an in-process worker with %d slots serving %s",
+            len(worker.slots),
+            ", ".join(worker.served),
+        )
 
     def wake_workers(self) -> None:
         for worker in self.workers:
@@ -77,9 +78,7 @@ class Runtime:
         for worker in self.workers:
             worker.stop()
         for thread in self._threads:
-            thread.join(grace_seconds)
-        for worker in self.workers:
-            worker.release_held()
+            thread.join(grace_seconds + 5)
         self.workers.clear()
         self._threads.clear()
 

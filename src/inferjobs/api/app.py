@@ -19,13 +19,14 @@ from inferjobs.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
-def create_app(runtime: Runtime, *, workers: int = 0) -> FastAPI:
-    """An app over `runtime`; `workers` in-process workers run while it is up."""
+def create_app(runtime: Runtime, *, worker: bool = False, slots: int | None = None) -> FastAPI:
+    """An app over `runtime`; with `worker`, an in-process worker runs while it is up."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(runtime.prepare)
-        runtime.start_workers(workers)
+        if worker:
+            runtime.start_workers(slots)
         try:
             yield
         finally:

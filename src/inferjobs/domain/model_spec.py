@@ -48,6 +48,7 @@ class ModelSpec:
     job_timeout_ms: int = DEFAULT_JOB_TIMEOUT_MS  # a job's default `timeout`
     requirement: Requirement = field(default_factory=Requirement)
     max_batch_size: int = 16
+    max_batch_wait_ms: int = 0  # wait this long for a fuller batch when the queue is short
     can_explain: bool = False
     image_classification: bool = False
     diagnostic: bool = False

@@ -38,6 +38,7 @@ class Predictor(ABC):
     """
 
     spec: ClassVar[ModelSpec]
+    cache_dir: str = ""  # a writable directory for artefacts built once (set before load)
 
     def load(self) -> None:  # noqa: B027 - optional hook
         """Load weights or data; called once per process before the first batch."""

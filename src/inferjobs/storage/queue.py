@@ -168,3 +168,17 @@ def exhausted(db: Database, max_attempts: int) -> list[Claim]:
     )
     with db.read() as conn:
         return [Claim(*row) for row in conn.execute(query)]
+
+
+def still_held(db: Database, worker_id: str, claims: Sequence[Claim]) -> set[int]:
+    """Ids of `claims` this worker still holds under the same fencing token."""
+    if not claims:
+        return set()
+    query = select(items.c.id, items.c.fence).where(
+        items.c.id.in_([c.item_id for c in claims]),
+        items.c.status == ItemStatus.RUNNING,
+        items.c.lease_owner == worker_id,
+    )
+    fences = {c.item_id: c.fence for c in claims}
+    with db.read() as conn:
+        return {row.id for row in conn.execute(query) if fences[row.id] == row.fence}

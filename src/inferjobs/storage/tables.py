@@ -193,6 +193,7 @@ workers = Table(
     Column("hostname", String(200), nullable=False),
     Column("pid", Integer, nullable=False),
     Column("models", JSON, nullable=False),
+    Column("capacity", JSON, nullable=True),
     Column("status", String(20), nullable=False),
     Column("started_at", BigInteger, nullable=False),
     Column("heartbeat_at", BigInteger, nullable=False),

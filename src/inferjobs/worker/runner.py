@@ -1,80 +1,78 @@
-"""Run predictors: load once per process, predict batches, isolate a failing item."""
+"""Run batches in a model process; isolate the item that crashes, hangs or leaks."""
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
-from inferjobs.errors import InferJobsError, ItemError
-from inferjobs.predictors.base import ItemInput, Outputs, Predictor
-from inferjobs.predictors.registry import Installed
+from inferjobs.domain.model_spec import ModelSpec
+from inferjobs.errors import ItemError
+from inferjobs.predictors.base import ItemInput, Outputs
+from inferjobs.worker.child import ItemFailure, Result
+from inferjobs.worker.resources import Ledger
+from inferjobs.worker.supervisor import ModelProcess, ProcessFailure
 
 log = logging.getLogger(__name__)
 
 
-class ModelLoadError(InferJobsError):
-    """A predictor could not be loaded: the jobs that need it end as ERROR."""
+class SlotRunner:
+    """The model process of one worker slot; it switches model versions when asked to."""
 
+    def __init__(self, ledger: Ledger, cache_dir: str, memory_limit_mib: int) -> None:
+        self.ledger = ledger
+        self.cache_dir = cache_dir
+        self.memory_limit_mib = memory_limit_mib
+        self.process: ModelProcess | None = None
 
-@dataclass
-class Loaded:
-    predictor: Predictor
-    lock: threading.Lock
+    @property
+    def current(self) -> ModelSpec | None:
+        return self.process.spec if self.process else None
 
+    def can_take(self, spec: ModelSpec) -> bool:
+        """Whether this slot could run `spec` now (switching model if it must)."""
+        if self.current is not None and self.current.key == spec.key:
+            return True
+        if self.current is None:
+            return self.ledger.fits_now(spec.requirement)
+        return self.ledger.fits_instead(spec.requirement, self.current.requirement)
 
-class PredictorHost:
-    """Holds the loaded predictors of this process, one instance per model version."""
+    def use(self, spec: ModelSpec) -> bool:
+        """Make `spec` this slot's model, reserving its resources; False if they are taken."""
+        if self.current is not None and self.current.key == spec.key:
+            return True
+        self.close()
+        if not self.ledger.try_reserve(spec.requirement):
+            return False
+        limit = self.memory_limit_mib or 2 * spec.requirement.memory_mib
+        self.process = ModelProcess(spec, self.cache_dir, limit)
+        return True
 
-    def __init__(self, installed: dict[str, Installed]) -> None:
-        self.installed = installed
-        self._loaded: dict[str, Loaded] = {}
-        self._lock = threading.Lock()
-
-    def get(self, model_key: str) -> Loaded:
-        with self._lock:
-            if model_key not in self._loaded:
-                self._loaded[model_key] = Loaded(self._load(model_key), threading.Lock())
-            return self._loaded[model_key]
-
-    def _load(self, model_key: str) -> Predictor:
-        entry = self.installed.get(model_key)
-        if entry is None:
-            raise ModelLoadError(f"model {model_key} is not installed on this worker")
+    def run(
+        self, items: Sequence[ItemInput], abort: Callable[[], bool]
+    ) -> list[Outputs | Exception]:
+        """Predict a batch; ModelLoadError and Aborted propagate."""
+        assert self.process is not None
         try:
-            predictor = entry.predictor()
-            predictor.load()
-        except Exception as exc:
-            log.exception("model %s failed to load", model_key)
-            raise ModelLoadError(f"model {model_key} failed to load: {exc}") from exc
-        return predictor
+            return _converted(self.process.predict(items, abort))
+        except ProcessFailure as exc:
+            if len(items) == 1:
+                return [ItemError(exc.message)]
+            log.warning("%s; running its %d items one by one", exc.message, len(items))
+        return [self._alone(item, abort) for item in items]
 
-    def run(self, model_key: str, batch: Sequence[ItemInput]) -> list[Outputs | Exception]:
-        """Predict a batch; if the batch raises, run its items one by one to isolate the bad one."""
-        loaded = self.get(model_key)
-        with loaded.lock:  # predictors need not be thread-safe
-            try:
-                return _checked(loaded.predictor.predict(batch), len(batch))
-            except Exception as exc:
-                if len(batch) == 1:
-                    return [_as_item_error(exc)]
-                log.info("batch of %d failed (%s); retrying item by item", len(batch), exc)
-            return [self._one(loaded.predictor, item) for item in batch]
-
-    @staticmethod
-    def _one(predictor: Predictor, item: ItemInput) -> Outputs | Exception:
+    def _alone(self, item: ItemInput, abort: Callable[[], bool]) -> Outputs | Exception:
+        assert self.process is not None
         try:
-            return _checked(predictor.predict([item]), 1)[0]
-        except Exception as exc:
-            return _as_item_error(exc)
+            return _converted(self.process.predict([item], abort))[0]
+        except ProcessFailure as exc:
+            return ItemError(exc.message)
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.ledger.release(self.process.spec.requirement)
+            self.process = None
 
 
-def _checked(outputs: list[Outputs | Exception], expected: int) -> list[Outputs | Exception]:
-    if not isinstance(outputs, list) or len(outputs) != expected:
-        raise ItemError(f"the model returned {len(outputs)} results for {expected} items")
-    return outputs
-
-
-def _as_item_error(exc: Exception) -> Exception:
-    return exc if isinstance(exc, ItemError) else ItemError(f"{type(exc).__name__}: {exc}")
+def _converted(results: list[Result]) -> list[Outputs | Exception]:
+    return [ItemError(r.reason) if isinstance(r, ItemFailure) else r for r in results]

@@ -1,4 +1,4 @@
-"""The worker: claim a batch, run it, record the outcomes; heartbeats extend the lease."""
+"""The worker: slots claim and run batches; a heartbeat extends the leases of what they hold."""
 
 from __future__ import annotations
 
@@ -8,22 +8,21 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import insert, update
 
 from inferjobs.config import Settings
-from inferjobs.domain.status import ItemStatus, JobStatus
+from inferjobs.domain.model_spec import ModelSpec
+from inferjobs.domain.status import JobStatus
 from inferjobs.errors import InferJobsError
-from inferjobs.predictors.base import ItemInput, Outputs
 from inferjobs.predictors.registry import Installed
 from inferjobs.storage import outcomes, queue
 from inferjobs.storage.blobs import LocalBlobStore
 from inferjobs.storage.db import Database, now_ms
 from inferjobs.storage.tables import workers
-from inferjobs.worker import inputs, janitor
-from inferjobs.worker.metrics import observe_batch
-from inferjobs.worker.runner import ModelLoadError, PredictorHost
+from inferjobs.worker import janitor, resources
+from inferjobs.worker.slot import Slot
 
 log = logging.getLogger(__name__)
 JANITOR_SECONDS = 1.0
@@ -36,170 +35,104 @@ class Worker:
         db: Database,
         blobs: LocalBlobStore,
         installed: dict[str, Installed],
+        *,
+        slots: int | None = None,
     ) -> None:
         self.settings = settings.worker
         self.db = db
         self.blobs = blobs
+        self.cache_dir: Path = settings.cache_dir
+        self.memory_limit_mib = self.settings.model_memory_limit_mib
         self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.capacity = resources.detect(
+            self.settings.cpus, self.settings.memory_mib, self.settings.gpus
+        )
+        self.ledger = resources.Ledger(self.capacity)
+        self.specs: dict[str, ModelSpec] = {k: v.spec for k, v in installed.items()}
         wanted = set(self.settings.models)
-        self.served = sorted(k for k in installed if not wanted or k in wanted)
-        self.host = PredictorHost(installed)
-        self.specs = {k: v.spec for k, v in installed.items()}
+        chosen = sorted(k for k in self.specs if not wanted or k in wanted)
+        self.served = [k for k in chosen if self.capacity.fits(self.specs[k].requirement)]
+        for key in sorted(set(chosen) - set(self.served)):
+            log.warning(
+                "worker does not serve %s: it %s",
+                key,
+                self.capacity.why_not(self.specs[key].requirement),
+            )
+        count = slots if slots is not None else self.settings.slots
+        self.slots = [Slot(self, n) for n in range(count or max(1, os.cpu_count() or 1))]
+        self.lease_ms = int(self.settings.lease_seconds * 1000)
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._held: list[queue.Claim] = []
-        self._held_lock = threading.Lock()
+        self._sweep_lock = threading.Lock()
         self._next_sweep = 0.0
 
     # ---- lifecycle ------------------------------------------------------------------------
     def run(self) -> None:
-        """Claim and run batches until stop() is called."""
+        """Run every slot until stop() is called; then give back what is unfinished."""
         self._register()
-        beat = threading.Thread(target=self._heartbeat, name=f"heartbeat-{self.id}", daemon=True)
-        beat.start()
-        idle = self.settings.poll_seconds / 8
-        try:
-            while not self._stop.is_set():
-                try:
-                    busy = self.run_once()
-                except InferJobsError as exc:  # database briefly down: back off and retry
-                    log.warning("worker %s: %s", self.id, exc)
-                    busy = False
-                idle = 0.0 if busy else min(self.settings.poll_seconds, max(idle * 2, 0.005))
-                if idle:
-                    self._wake.wait(idle)
-                    self._wake.clear()
-        finally:
-            self.release_held()
-            self._set_status("stopped")
+        threads = [
+            threading.Thread(target=self._heartbeat, name=f"heartbeat-{self.id}", daemon=True)
+        ]
+        threads += [
+            threading.Thread(target=s.run, name=f"slot-{s.number}", daemon=True) for s in self.slots
+        ]
+        for thread in threads:
+            thread.start()
+        self._stop.wait()
+        for thread in threads[1:]:
+            thread.join(self.settings.stop_grace_seconds)
+        self.release_held()
+        self._set_status("stopped")
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
 
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
     def wake(self) -> None:
         self._wake.set()
 
-    # ---- one step -------------------------------------------------------------------------
-    def run_once(self) -> bool:
-        """Sweep when due, then claim and run one batch. False when there was nothing to do."""
-        if time.monotonic() >= self._next_sweep:
-            janitor.sweep(self.db, self.settings.max_attempts)
-            self._next_sweep = time.monotonic() + JANITOR_SECONDS
-        model_key = queue.next_model_key(self.db, self.served)
-        if model_key is None:
-            return False
-        lease_ms = int(self.settings.lease_seconds * 1000)
-        claims = queue.claim(self.db, self.id, model_key, self._batch_size(model_key), lease_ms)
-        if not claims:
-            return True
-        with self._held_lock:
-            self._held = claims
-        try:
-            self._run_batch(model_key, claims)
-        finally:
-            with self._held_lock:
-                self._held = []
-        return True
+    def idle(self, seconds: float) -> None:
+        if self._wake.wait(seconds):
+            self._wake.clear()
 
-    def _batch_size(self, model_key: str) -> int:
-        maximum = self.specs[model_key].max_batch_size
-        return min(self.settings.batch_size or maximum, maximum)
+    # ---- shared by the slots --------------------------------------------------------------
+    def batch_size(self, spec: ModelSpec) -> int:
+        return min(self.settings.batch_size or spec.max_batch_size, spec.max_batch_size)
 
-    def _run_batch(self, model_key: str, claims: Sequence[queue.Claim]) -> None:
-        started = now_ms()
-        try:
-            self.host.get(model_key)
-        except ModelLoadError as exc:
-            self._fail_jobs({c.job_id for c in claims}, exc.message)
+    def maybe_sweep(self) -> None:
+        if not self._sweep_lock.acquire(blocking=False):
             return
-        loaded = inputs.load(self.db, self.blobs, claims)
-        fetched = now_ms()
-        runnable = [
-            (c, v) for c, v in ((c, loaded[c.item_id]) for c in claims) if isinstance(v, ItemInput)
-        ]
-        clock = time.perf_counter()
-        produced = self.host.run(model_key, [v for _, v in runnable]) if runnable else []
-        latency = (time.perf_counter() - clock) * 1000 / max(1, len(runnable))
-        by_item: dict[int, Outputs | Exception] = {
-            c.item_id: out for (c, _), out in zip(runnable, produced, strict=True)
-        }
-        results = [
-            self._outcome(
-                c,
-                by_item.get(c.item_id, loaded[c.item_id]),
-                model_key,
-                started,
-                fetched - started,
-                latency,
-            )
-            for c in claims
-        ]
-        accepted = outcomes.record(self.db, results, self.id)
-        observe_batch(model_key, accepted, len(results) - len(accepted), now_ms())
-
-    def _outcome(
-        self,
-        claim: queue.Claim,
-        produced: object,
-        model_key: str,
-        started: int,
-        fetch_ms: int,
-        latency_ms: float,
-    ) -> outcomes.Outcome:
-        status, stored, error = self._settle(claim, model_key, produced)
-        return outcomes.Outcome(
-            claim,
-            status,
-            outputs=stored,
-            error=error,
-            engine=f"{self.id}/{model_key}",
-            started_at=started,
-            fetch_ms=fetch_ms,
-            model_latency_ms=latency_ms,
-        )
-
-    def _settle(
-        self, claim: queue.Claim, model_key: str, produced: object
-    ) -> tuple[ItemStatus, Outputs | None, str | None]:
-        if isinstance(produced, InferJobsError):
-            return ItemStatus.FAILED, None, produced.message
-        if isinstance(produced, Exception):
-            return ItemStatus.FAILED, None, f"{type(produced).__name__}: {produced}"
-        if not isinstance(produced, dict):
-            return ItemStatus.FAILED, None, "the model returned no outputs for this item"
         try:
-            return ItemStatus.SUCCESSFUL, self._store_outputs(claim, model_key, produced), None
-        except InferJobsError as exc:
-            return ItemStatus.FAILED, None, exc.message
+            if time.monotonic() >= self._next_sweep:
+                self._next_sweep = time.monotonic() + JANITOR_SECONDS
+                janitor.sweep(self.db, self.settings.max_attempts)
+        finally:
+            self._sweep_lock.release()
 
-    def _store_outputs(self, claim: queue.Claim, model_key: str, produced: Outputs) -> Outputs:
-        spec = self.specs[model_key]
-        stored: Outputs = {}
-        for name, value in produced.items():
-            declared = spec.output(name)
-            if isinstance(value, bytes | bytearray):
-                key = f"jobs/{claim.job_id}/out/{uuid.uuid4().hex}"
-                self.blobs.put(key, bytes(value))
-                media_type = declared.media_type if declared else "application/octet-stream"
-                stored[name] = {"$blob": key, "mediaType": media_type}
-            else:
-                stored[name] = value
-        return stored
-
-    def _fail_jobs(self, job_ids: set[str], reason: str) -> None:
+    def fail_jobs(self, job_ids: set[str], reason: str) -> None:
         for job_id in sorted(job_ids):
             with self.db.write() as conn:
                 outcomes.end_job(conn, job_id, JobStatus.ERROR, reason)
 
+    def held(self) -> list[queue.Claim]:
+        return [claim for slot in self.slots for claim in slot.held]
+
+    def release_held(self) -> None:
+        held = self.held()
+        if held:
+            released = queue.release(self.db, self.id, held)
+            log.info("worker %s released %d unfinished items", self.id, released)
+
     # ---- heartbeat and registration -------------------------------------------------------
     def _heartbeat(self) -> None:
-        lease_ms = int(self.settings.lease_seconds * 1000)
         while not self._stop.wait(self.settings.heartbeat_seconds):
             try:
-                with self._held_lock:
-                    held = list(self._held)
-                kept = queue.extend(self.db, self.id, held, lease_ms)
+                held = self.held()
+                kept = queue.extend(self.db, self.id, held, self.lease_ms)
                 if len(kept) < len(held):
                     log.info(
                         "worker %s lost %d items (canceled or taken over)",
@@ -219,6 +152,7 @@ class Worker:
                     hostname=socket.gethostname(),
                     pid=os.getpid(),
                     models=self.served,
+                    capacity=self.capacity.as_json(),
                     status="running",
                     started_at=now,
                     heartbeat_at=now,
@@ -235,10 +169,3 @@ class Worker:
                 )
         except InferJobsError as exc:
             log.warning("worker %s could not record status %s: %s", self.id, status, exc)
-
-    def release_held(self) -> None:
-        with self._held_lock:
-            held = list(self._held)
-        if held:
-            released = queue.release(self.db, self.id, held)
-            log.info("worker %s released %d unfinished items", self.id, released)

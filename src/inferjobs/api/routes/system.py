@@ -26,7 +26,7 @@ def ready(runtime: RuntimeDep) -> dict[str, Any]:
         runtime.db.ping()
     except Exception as exc:
         raise ServiceUnavailable("not ready: the database does not answer") from exc
-    return {"status": "ready", "workers": len(runtime.workers)}
+    return {"status": "ready", "inProcessWorkers": len(runtime.workers)}
 
 
 @router.get("/metrics")
