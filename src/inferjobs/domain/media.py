@@ -9,17 +9,21 @@ import re
 from inferjobs.errors import BadRequest
 
 OCTET_STREAM = "application/octet-stream"
+# Signatures that no UTF-8 text starts with (they hold bytes that are not valid or not text).
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+    (b"PK\x03\x04", "application/zip"),
+    (b"\x1f\x8b", "application/gzip"),
+)
+# Signatures made of letters: they count only when the data is not plain text.
+_WEAK_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"GIF87a", "image/gif"),
     (b"GIF89a", "image/gif"),
     (b"BM", "image/bmp"),
-    (b"II*\x00", "image/tiff"),
-    (b"MM\x00*", "image/tiff"),
     (b"%PDF-", "application/pdf"),
-    (b"PK\x03\x04", "application/zip"),
-    (b"\x1f\x8b", "application/gzip"),
     (b"ID3", "audio/mpeg"),
     (b"OggS", "audio/ogg"),
     (b"fLaC", "audio/flac"),
@@ -34,14 +38,18 @@ def detect(data: bytes) -> str:
             return mime
     if data[:4] == b"RIFF" and data[8:12] in (b"WAVE", b"WEBP"):
         return "audio/wav" if data[8:12] == b"WAVE" else "image/webp"
-    if data.lstrip()[:1] in (b"{", b"[") and _is_utf8(data):
-        return "application/json"
-    if _is_utf8(data):
-        return "text/plain"
+    if _is_text(data):
+        return "application/json" if data.lstrip()[:1] in (b"{", b"[") else "text/plain"
+    for magic, mime in _WEAK_MAGIC:
+        if data.startswith(magic):
+            return mime
     return OCTET_STREAM
 
 
-def _is_utf8(data: bytes) -> bool:
+def _is_text(data: bytes) -> bool:
+    """Valid UTF-8 without NUL bytes (binary formats are full of them)."""
+    if b"\x00" in data:
+        return False
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:

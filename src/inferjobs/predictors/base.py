@@ -40,6 +40,11 @@ class Predictor(ABC):
     spec: ClassVar[ModelSpec]
     cache_dir: str = ""  # a writable directory for artefacts built once (set before load)
 
+    @classmethod
+    def available(cls) -> bool:
+        """Whether this predictor can run here (e.g. an optional dependency is installed)."""
+        return True
+
     def load(self) -> None:  # noqa: B027 - optional hook
         """Load weights or data; called once per process before the first batch."""
 

@@ -34,5 +34,8 @@ def discover(*, include_diagnostic: bool = True) -> dict[str, Installed]:
             continue
         if spec.diagnostic and not include_diagnostic:
             continue
+        if not cls.available():
+            log.info("model %s is not available here (optional dependency missing)", spec.key)
+            continue
         found[spec.key] = Installed(spec, cls)
     return found

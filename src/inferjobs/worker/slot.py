@@ -61,7 +61,6 @@ class Slot:
 
     def run_once(self) -> bool:
         """Claim and run one batch; False when there was nothing to do."""
-        self.worker.maybe_sweep()
         specs = self.worker.specs
         candidates = [k for k in self.worker.served if self.runner.can_take(specs[k])]
         model_key = queue.next_model_key(self.worker.db, candidates)

@@ -6,7 +6,6 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -63,15 +62,14 @@ class Worker:
         self.lease_ms = int(self.settings.lease_seconds * 1000)
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._sweep_lock = threading.Lock()
-        self._next_sweep = 0.0
 
     # ---- lifecycle ------------------------------------------------------------------------
     def run(self) -> None:
         """Run every slot until stop() is called; then give back what is unfinished."""
         self._register()
         threads = [
-            threading.Thread(target=self._heartbeat, name=f"heartbeat-{self.id}", daemon=True)
+            threading.Thread(target=self._heartbeat, name=f"heartbeat-{self.id}", daemon=True),
+            threading.Thread(target=self._janitor, name=f"janitor-{self.id}", daemon=True),
         ]
         threads += [
             threading.Thread(target=s.run, name=f"slot-{s.number}", daemon=True) for s in self.slots
@@ -79,7 +77,7 @@ class Worker:
         for thread in threads:
             thread.start()
         self._stop.wait()
-        for thread in threads[1:]:
+        for thread in threads[2:]:
             thread.join(self.settings.stop_grace_seconds)
         self.release_held()
         self._set_status("stopped")
@@ -103,16 +101,6 @@ class Worker:
     def batch_size(self, spec: ModelSpec) -> int:
         return min(self.settings.batch_size or spec.max_batch_size, spec.max_batch_size)
 
-    def maybe_sweep(self) -> None:
-        if not self._sweep_lock.acquire(blocking=False):
-            return
-        try:
-            if time.monotonic() >= self._next_sweep:
-                self._next_sweep = time.monotonic() + JANITOR_SECONDS
-                janitor.sweep(self.db, self.settings.max_attempts)
-        finally:
-            self._sweep_lock.release()
-
     def fail_jobs(self, job_ids: set[str], reason: str) -> None:
         for job_id in sorted(job_ids):
             with self.db.write() as conn:
@@ -127,7 +115,16 @@ class Worker:
             released = queue.release(self.db, self.id, held)
             log.info("worker %s released %d unfinished items", self.id, released)
 
-    # ---- heartbeat and registration -------------------------------------------------------
+    # ---- background threads and registration ---------------------------------------------
+    def _janitor(self) -> None:
+        """Requeue expired leases, fail exhausted items, time out jobs: every second, even
+        while every slot is busy with a long batch."""
+        while not self._stop.wait(JANITOR_SECONDS):
+            try:
+                janitor.sweep(self.db, self.settings.max_attempts)
+            except InferJobsError as exc:
+                log.warning("janitor of %s failed: %s", self.id, exc)
+
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.settings.heartbeat_seconds):
             try:

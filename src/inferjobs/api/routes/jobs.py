@@ -44,11 +44,8 @@ async def submit(request: Request, runtime: RuntimeDep, who: Caller) -> dict[str
 @router.get("/features")
 def features(runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
     limits = runtime.settings.api
-    chunk = (
-        f"{limits.chunk_max_bytes // 1024}Ki"
-        if limits.chunk_max_bytes % 1024 == 0
-        else (str(limits.chunk_max_bytes))
-    )
+    # modzy-sdk parses sizes only with a unit; floor to whole KiB so its chunks always fit.
+    chunk = f"{max(1, limits.chunk_max_bytes // 1024)}Ki"
     return {
         "inputChunkMaximumSize": chunk,
         "input_chunk_maximum_size": chunk,
