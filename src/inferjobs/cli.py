@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,7 +16,9 @@ from rich.console import Console
 from inferjobs import cli_jobs, logs
 from inferjobs.config import Settings
 from inferjobs.errors import InferJobsError
-from inferjobs.runtime import Runtime
+
+if TYPE_CHECKING:
+    from inferjobs.runtime import Runtime
 
 app = typer.Typer(
     help="Asynchronous ML inference jobs with a Modzy-compatible API.",
@@ -59,6 +61,8 @@ def settings_from(data_dir: Path | None = None, database_url: str | None = None)
 
 
 def _runtime(settings: Settings) -> Runtime:
+    from inferjobs.runtime import Runtime  # heavy (SQLAlchemy, Alembic): only when needed
+
     try:
         runtime = Runtime.build(settings)
         runtime.prepare()

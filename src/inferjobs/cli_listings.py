@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from inferjobs.cli_support import (
     DEFAULT_URL,
     JsonOption,
     KeyOption,
     UrlOption,
+    cells,
     print_json,
     session,
     size,
@@ -22,16 +24,22 @@ from inferjobs.client import Json
 
 
 def models_list(url: UrlOption = DEFAULT_URL, api_key: KeyOption = None) -> None:
-    """List the models: id, name, latest version, description."""
+    """List the models: id, name, latest version, live workers (or why none), description."""
     with session(url, api_key) as client:
         found = client.models()
-    table = Table("id", "name", "latest version", "description")
+    table = Table("id", "name", "latest version", "workers", "description")
     for model in found:
+        workers = str(model.get("liveWorkers", "?"))
+        if model.get("unavailableReason"):
+            workers = f"0: {model['unavailableReason']}"
         table.add_row(
-            str(model.get("modelId") or model.get("identifier", "")),
-            str(model.get("name", "")),
-            str(model.get("latestVersion", "")),
-            str(model.get("description", "")),
+            *cells(
+                model.get("modelId") or model.get("identifier"),
+                model.get("name"),
+                model.get("latestVersion"),
+                workers,
+                model.get("description"),
+            )
         )
     stdout_console().print(table)
 
@@ -53,31 +61,30 @@ def models_show(
         print_json(found)
         return
     console = stdout_console()
-    console.print(f"[bold]{model.get('name', model_id)}[/bold] ({model_id} {found['version']})")
-    console.print(str(model.get("description", "")), markup=False)
+    console.print(Text(f"{model.get('name', model_id)} ({model_id} {found['version']})", "bold"))
+    console.print(Text(str(model.get("description", ""))))
     timeout = found.get("timeout") or {}
     console.print(
         f"timeouts: status {timeout.get('status', '-')} ms, run {timeout.get('run', '-')} ms"
         f", job {timeout.get('job', '-')} ms"
     )
     console.print(f"can explain: {'yes' if found.get('canExplain') else 'no'}")
-    inputs = Table("input", "accepted media types", "maximum size", "description", title="inputs")
-    for spec in found.get("inputs") or []:
-        inputs.add_row(
-            spec.get("name", ""),
-            str(spec.get("acceptedMediaTypes", "")),
+    console.print(
+        spec_table("inputs", "accepted media types", "acceptedMediaTypes", found.get("inputs")),
+        spec_table("outputs", "media type", "mediaType", found.get("outputs")),
+    )
+
+
+def spec_table(title: str, media_title: str, media_key: str, specs: Any) -> Table:
+    """Inputs or outputs of a model version: name, media types, maximum size, description."""
+    table = Table("name", media_title, "maximum size", "description", title=title)
+    for spec in specs or []:
+        table.add_row(
+            *cells(spec.get("name"), spec.get(media_key)),
             size(spec.get("maximumSize")),
-            spec.get("description", ""),
+            *cells(spec.get("description")),
         )
-    outputs = Table("output", "media type", "maximum size", "description", title="outputs")
-    for spec in found.get("outputs") or []:
-        outputs.add_row(
-            spec.get("name", ""),
-            str(spec.get("mediaType", "")),
-            size(spec.get("maximumSize")),
-            spec.get("description", ""),
-        )
-    console.print(inputs, outputs)
+    return table
 
 
 def history(
@@ -124,10 +131,12 @@ def history_table(jobs: list[Json]) -> Table:
     for job in jobs:
         model = job.get("model") or {}
         table.add_row(
-            str(job.get("jobIdentifier", "")),
-            f"{model.get('identifier', '')} {model.get('version', '')}",
-            str(job.get("status", "")),
-            f"{job.get('total', 0)}/{job.get('completed', 0)}/{job.get('failed', 0)}",
-            when(job.get("submittedAt")),
+            *cells(
+                job.get("jobIdentifier"),
+                f"{model.get('identifier', '')} {model.get('version', '')}",
+                job.get("status"),
+                f"{job.get('total', 0)}/{job.get('completed', 0)}/{job.get('failed', 0)}",
+                when(job.get("submittedAt")),
+            )
         )
     return table

@@ -9,6 +9,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from inferjobs.client import ApiError, InferJobsClient
 from inferjobs.config import Settings
@@ -83,6 +84,11 @@ def stdout_console() -> Console:
     if not console.is_terminal:
         console.width = max(console.width, 160)
     return console
+
+
+def cells(*values: Any) -> list[Text]:
+    """Table cells shown as given: text from the server is never read as rich markup."""
+    return [Text("" if value is None else str(value)) for value in values]
 
 
 def when(timestamp: Any) -> str:

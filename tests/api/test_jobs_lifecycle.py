@@ -85,7 +85,9 @@ def test_cancel_stops_pending_items_and_results_finish(api: Api) -> None:
     assert job["pending"] == 0 and job["completed"] + job["canceled"] == 8
     results = api.get(f"/results/{job_id}").json()
     assert results["finished"] is True
-    assert all(f["status"] == "CANCELED" for f in results["failures"].values())
+    assert all(
+        (f["status"], f["reason"]) == ("FAILED", "CANCELED") for f in results["failures"].values()
+    )
     again = api.delete(f"/jobs/{job_id}").json()
     assert again["status"] == "CANCELED"
     assert api.get(f"/jobs/{job_id}").json()["completed"] <= 1

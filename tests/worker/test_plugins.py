@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.api.conftest import Api
+from tests.support.plugins import plugin_env
 from tests.support.server import start_server
-
-PLUGINS = Path(__file__).parents[1] / "fixtures" / "plugins"
 
 
 @pytest.fixture
 def plugin_api(tmp_path: Path) -> Iterator[Api]:
-    path = os.pathsep.join(filter(None, [str(PLUGINS), os.environ.get("PYTHONPATH")]))
-    proc = start_server(tmp_path / "srv", extra_env={"PYTHONPATH": path})
+    proc = start_server(tmp_path / "srv", extra_env=plugin_env())
     api = Api(proc)
     try:
         yield api

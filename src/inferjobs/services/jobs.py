@@ -17,6 +17,7 @@ from inferjobs.services import history, submission, wire
 from inferjobs.services.catalog import Catalog
 from inferjobs.services.keys import Principal
 from inferjobs.services.uploads import Uploads
+from inferjobs.services.workers import LiveWorker, live_workers, waiting_reason
 from inferjobs.storage import job_rows, outcomes
 from inferjobs.storage.blobs import LocalBlobStore
 from inferjobs.storage.db import Database, now_ms
@@ -79,7 +80,7 @@ class JobService:
         try:
             return self.catalog.get(identifier, version).spec
         except NotFound as exc:
-            raise BadRequest(f"model: {exc.message}") from None
+            raise BadRequest(exc.message) from None
 
     def _store(self, job_id: str, item: submission.RawItem) -> NewItem:
         values = []
@@ -191,12 +192,27 @@ class JobService:
         self.uploads.discard(job_id)
         return self.job_object(self._load(job_id))
 
-    def job_object(self, row: Row[Any]) -> dict[str, Any]:
+    def job_object(self, row: Row[Any], live: list[LiveWorker] | None = None) -> dict[str, Any]:
         with self.db.read() as conn:
             names = job_rows.item_names(conn, row.id, self.settings.api.job_inputs_limit)
         if row.status == JobStatus.OPEN:
             names = self.uploads.source_names(row.id)
-        return wire.job_object(row, image_classification=self._image(row), inputs=names)
+        body = wire.job_object(row, image_classification=self._image(row), inputs=names)
+        body["queueReason"] = self._queue_reason(row, body["pending"], live)
+        return body
+
+    def _queue_reason(
+        self, row: Row[Any], pending: int, live: list[LiveWorker] | None
+    ) -> str | None:
+        """Why the job's items wait, when no live worker can run them."""
+        if pending == 0 or row.status not in (JobStatus.SUBMITTED, JobStatus.IN_PROGRESS):
+            return None
+        record = self.catalog.versions().get(f"{row.model_id}:{row.model_version}")
+        if record is None:
+            return f"model {row.model_id} {row.model_version} is no longer registered"
+        if live is None:
+            live = live_workers(self.db, self.settings.worker.lease_seconds)
+        return waiting_reason(record.spec, live)
 
     def _image(self, row: Row[Any]) -> bool:
         record = self.catalog.versions().get(f"{row.model_id}:{row.model_version}")
@@ -239,7 +255,8 @@ class JobService:
         )
         with self.db.read() as conn:
             rows = conn.execute(statement).all()
-        page = [self.job_object(row) for row in rows[: query.per_page]]
+        live = live_workers(self.db, self.settings.worker.lease_seconds)
+        page = [self.job_object(row, live) for row in rows[: query.per_page]]
         return page, len(rows) > query.per_page
 
 

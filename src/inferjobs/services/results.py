@@ -97,9 +97,15 @@ def _success(row: Row[Any], job_id: str, base_url: str) -> dict[str, Any]:
 
 
 def _failure(row: Row[Any]) -> dict[str, Any]:
-    status = row.item_status
-    error = row.error or _ENDED_WITHOUT_RESULT.get(status, "the item failed")
-    return {"status": status, **_times(row), "error": error, "attempts": row.attempts}
+    reason = row.item_status  # FAILED, CANCELED or TIMEDOUT
+    error = row.error or _ENDED_WITHOUT_RESULT.get(reason, "the item failed")
+    return {
+        "status": "FAILED",
+        "reason": reason,
+        **_times(row),
+        "error": error,
+        "attempts": row.attempts,
+    }
 
 
 def output_content(

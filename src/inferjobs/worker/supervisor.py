@@ -104,6 +104,7 @@ class ModelProcess:
         try:
             message: tuple[str, Any] = self.conn.recv()
         except (EOFError, OSError):
+            self.process.join(2)  # the pipe closes a moment before the exit code is known
             code = self.process.exitcode
             self.stop()
             raise ProcessFailure(

@@ -11,7 +11,12 @@ from inferjobs.api.deps import Caller, RuntimeDep
 from inferjobs.errors import BadRequest, NotFound
 from inferjobs.services import model_wire
 from inferjobs.services.history import page_number, page_size
-from inferjobs.services.workers import live_worker_counts
+from inferjobs.services.workers import (
+    LiveWorker,
+    live_worker_counts,
+    live_workers,
+    waiting_reason,
+)
 
 router = APIRouter(prefix="/api", tags=["models"])
 _SORTABLE = ("modelId", "name", "author", "latestVersion", "lastActiveDateTime")
@@ -38,7 +43,11 @@ def list_models(request: Request, runtime: RuntimeDep, who: Caller) -> list[dict
     page = page_number(params.get("page"))
     per_page = page_size(params.get("per-page"), 1000)
     start = (page - 1) * per_page
-    summaries = found[start : start + per_page]
+    live = live_workers(runtime.db, runtime.settings.worker.lease_seconds)
+    return [_summary(runtime, m, live) for m in found[start : start + per_page]]
+
+
+def _summary(runtime: Any, model: dict[str, Any], live: list[LiveWorker]) -> dict[str, Any]:
     keep = (
         "modelId",
         "identifier",
@@ -49,7 +58,11 @@ def list_models(request: Request, runtime: RuntimeDep, who: Caller) -> list[dict
         "description",
         "isActive",
     )
-    return [{k: m[k] for k in keep} for m in summaries]
+    summary = {k: model[k] for k in keep}
+    spec = runtime.catalog.get(model["modelId"], model["latestVersion"]).spec
+    summary["liveWorkers"] = sum(spec.key in w.models for w in live)
+    summary["unavailableReason"] = waiting_reason(spec, live)
+    return summary
 
 
 @router.get("/models/tags")
