@@ -23,10 +23,15 @@ from inferjobs.cli_support import (
 from inferjobs.client import Json
 
 
-def models_list(url: UrlOption = DEFAULT_URL, api_key: KeyOption = None) -> None:
+def models_list(
+    url: UrlOption = DEFAULT_URL, api_key: KeyOption = None, as_json: JsonOption = False
+) -> None:
     """List the models: id, name, latest version, live workers (or why none), description."""
     with session(url, api_key) as client:
         found = client.models()
+    if as_json:
+        print_json(found)
+        return
     table = Table("id", "name", "latest version", "workers", "description")
     for model in found:
         workers = str(model.get("liveWorkers", "?"))
