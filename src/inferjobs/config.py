@@ -23,6 +23,11 @@ class ApiSettings(BaseModel):
     history_max_per_page: int = Field(default=1000, ge=1)
     job_inputs_limit: int = Field(default=1000, ge=0)  # item names listed in job objects
     public_url: str = ""  # base URL used in result links; empty: taken from the request
+    # Backpressure: items an account may have queued or running (429 above it); 0: no limit.
+    max_queued_items_per_account: int = Field(default=1_000_000, ge=0)
+    # Failed authentications one client address may make per window before 429; 0: no limit.
+    auth_failures_max: int = Field(default=30, ge=0)
+    auth_failure_window_seconds: float = Field(default=60.0, gt=0)
 
 
 class WorkerSettings(BaseModel):
@@ -46,6 +51,23 @@ class WorkerSettings(BaseModel):
         return self
 
 
+class SourcesSettings(BaseModel):
+    allowed_hosts: str = ""  # comma-separated names, addresses, CIDR ranges (besides public)
+    secret_key: str = ""  # Fernet key for job credentials; empty: a key file in data_dir
+    sqlite_dir: str = ""  # JDBC SQLite databases allowed below this directory; empty: none
+    statement_timeout_ms: int = Field(default=300_000, ge=1000)
+    check_timeout_ms: int = Field(default=10_000, ge=100)  # quick checks at submit
+    page_size: int = Field(default=1000, ge=1, le=10_000)
+    check_items_max: int = Field(default=20, ge=0)  # objects checked one by one at submit
+
+
+class RetentionSettings(BaseModel):
+    """How long after a job finished its inputs and its results are kept; 0 keeps them."""
+
+    input_hours: float = Field(default=0, ge=0)
+    result_hours: float = Field(default=0, ge=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INFERJOBS_", env_nested_delimiter="__", extra="ignore"
@@ -59,6 +81,8 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    sources: SourcesSettings = Field(default_factory=SourcesSettings)
 
     @property
     def database_url(self) -> str:
@@ -69,6 +93,10 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.data_dir / "secret.key"
 
     @property
     def cache_dir(self) -> Path:

@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Connection, Row, select, update
 from sqlalchemy.exc import IntegrityError
 
 from inferjobs.config import Settings
+from inferjobs.domain.media import OCTET_STREAM
 from inferjobs.domain.model_spec import ModelSpec
 from inferjobs.domain.status import JobStatus
 from inferjobs.errors import BadRequest, Conflict, NotFound
-from inferjobs.services import history, submission, wire
+from inferjobs.services import external, history, limits, submission, wire
 from inferjobs.services.catalog import Catalog
 from inferjobs.services.keys import Principal
 from inferjobs.services.uploads import Uploads
 from inferjobs.services.workers import LiveWorker, live_workers, waiting_reason
+from inferjobs.sources.secrets import SecretBox
 from inferjobs.storage import job_rows, outcomes
 from inferjobs.storage.blobs import LocalBlobStore
 from inferjobs.storage.db import Database, now_ms
 from inferjobs.storage.job_rows import NewItem, StoredValue
 from inferjobs.storage.tables import jobs
+
+
+@dataclass(frozen=True)
+class Prepared:
+    kind: str  # the source type, "" for an OPEN job
+    items: list[NewItem]
+    sealed: bytes | None = None  # encrypted external source settings
+    expansion: dict[str, Any] | None = None  # the first cursor of a lazy expansion
 
 
 class JobService:
@@ -40,6 +51,9 @@ class JobService:
         self.catalog = catalog
         self.on_enqueue = on_enqueue
         self.uploads = Uploads(settings, db, blobs)
+        self.secrets = SecretBox.from_settings(
+            settings.sources.secret_key, settings.secret_key_file
+        )
 
     # ---- submit ---------------------------------------------------------------------------
     def submit(
@@ -53,28 +67,48 @@ class JobService:
         spec = self._spec(request.identifier, request.version)
         submission.check_explain(spec, request.explain)
         job_id = str(uuid.uuid4())
-        new_items: list[NewItem] = []
-        kind = ""
-        if request.input is not None:
-            raw = submission.inline_items(request.input, spec, self.settings.api.max_items_per_job)
-            new_items = [self._store(job_id, item) for item in raw]
-            kind = str(request.input["type"])
-        row = self._job_row(who, job_id, spec, request, kind, new_items, idempotency_key)
+        prepared = self._prepare(job_id, request, spec)
+        row = self._job_row(who, job_id, spec, request, prepared, idempotency_key)
         try:
             with self.db.write() as conn:
+                if request.input is not None:
+                    self._check_queue_room(conn, who.account_id, len(prepared.items))
                 job_rows.insert_job(conn, row)
-                if new_items:
+                if prepared.sealed is not None:
+                    job_rows.insert_secret(conn, job_id, prepared.sealed, prepared.expansion)
+                if prepared.items:
                     job_rows.enqueue_items(
-                        conn, job_id, who.account_id, spec.key, row["priority"], new_items
+                        conn, job_id, who.account_id, spec.key, row["priority"], prepared.items
                     )
         except IntegrityError:
             existing = self._by_idempotency_key(who, idempotency_key or "")
             if existing is None:
                 raise
             return self._submission(existing)
-        if new_items:
+        if prepared.items or prepared.expansion:
             self.on_enqueue()
         return self._submission(self._load(job_id))
+
+    def _prepare(self, job_id: str, request: submission.JobRequest, spec: ModelSpec) -> Prepared:
+        """The job's items (inline values stored), or its sealed external source."""
+        if request.input is None:
+            return Prepared("", [])
+        kind = str(request.input.get("type"))
+        if kind in external.OBJECT_TYPES + external.EXPANDED_TYPES:
+            plan = external.plan(request.input, spec, self.settings)
+            items = [
+                NewItem(
+                    i.name,
+                    [
+                        StoredValue(name, OCTET_STREAM, 0, None, None, ref)
+                        for name, ref in i.refs.items()
+                    ],
+                )
+                for i in plan.items
+            ]
+            return Prepared(kind, items, self.secrets.seal(plan.config), plan.expansion)
+        raw = submission.inline_items(request.input, spec, self.settings.api.max_items_per_job)
+        return Prepared(kind, [self._store(job_id, item) for item in raw])
 
     def _spec(self, identifier: str, version: str) -> ModelSpec:
         try:
@@ -83,22 +117,7 @@ class JobService:
             raise BadRequest(exc.message) from None
 
     def _store(self, job_id: str, item: submission.RawItem) -> NewItem:
-        values = []
-        for value in item.values:
-            inline = len(value.data) <= self.settings.inline_value_max_bytes
-            key = None if inline else f"jobs/{job_id}/in/{uuid.uuid4().hex}"
-            if key:
-                self.blobs.put(key, value.data)
-            values.append(
-                StoredValue(
-                    value.input_name,
-                    value.media_type,
-                    len(value.data),
-                    value.data if inline else None,
-                    key,
-                )
-            )
-        return NewItem(item.name, values)
+        return submission.store_item(self.blobs, self.settings.inline_value_max_bytes, job_id, item)
 
     def _job_row(
         self,
@@ -106,8 +125,7 @@ class JobService:
         job_id: str,
         spec: ModelSpec,
         request: submission.JobRequest,
-        kind: str,
-        new_items: Sequence[NewItem],
+        prepared: Prepared,
         idempotency_key: str | None,
     ) -> dict[str, Any]:
         now = now_ms()
@@ -121,12 +139,13 @@ class JobService:
             "model_version": spec.version,
             "model_name": spec.name,
             "status": JobStatus.OPEN if is_open else JobStatus.SUBMITTED,
-            "input_type": kind,
+            "input_type": prepared.kind,
             "explain": request.explain,
             "priority": 1 if who.high_priority else 0,
             "timeout_ms": request.timeout_ms or spec.job_timeout_ms,
-            "input_bytes": sum(i.size for i in new_items),
-            "total": len(new_items),
+            "input_bytes": sum(i.size for i in prepared.items),
+            "total": len(prepared.items),
+            "expanding": prepared.expansion is not None,
             "completed": 0,
             "failed": 0,
             "canceled": 0,
@@ -147,11 +166,17 @@ class JobService:
 
     # ---- chunked uploads ------------------------------------------------------------------
     def upload(
-        self, who: Principal, job_id: str, source: str, input_name: str, data: bytes
+        self,
+        who: Principal,
+        job_id: str,
+        source: str,
+        input_name: str,
+        data: bytes,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         row = self._visible(who, job_id)
         spec = self._spec(row.model_id, row.model_version)
-        self.uploads.append(row, spec, source, input_name, data)
+        self.uploads.append(row, spec, source, input_name, data, idempotency_key)
         return {"jobIdentifier": job_id, "status": row.status}
 
     def close(self, who: Principal, job_id: str) -> dict[str, Any]:
@@ -163,6 +188,7 @@ class JobService:
         new_items = [self._store(job_id, item) for item in raw]
         now = now_ms()
         with self.db.write() as conn:
+            self._check_queue_room(conn, row.account_id, len(new_items))
             closed = conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job_id, jobs.c.status == JobStatus.OPEN)
@@ -181,6 +207,10 @@ class JobService:
         self.on_enqueue()
         return self._submission(self._load(job_id))
 
+    def _check_queue_room(self, conn: Connection, account_id: str, adding: int) -> None:
+        limit = self.settings.api.max_queued_items_per_account
+        limits.check_queue_room(conn, account_id, adding, limit)
+
     # ---- read and cancel ------------------------------------------------------------------
     def get(self, who: Principal, job_id: str) -> dict[str, Any]:
         return self.job_object(self._visible(who, job_id))
@@ -197,7 +227,12 @@ class JobService:
             names = job_rows.item_names(conn, row.id, self.settings.api.job_inputs_limit)
         if row.status == JobStatus.OPEN:
             names = self.uploads.source_names(row.id)
-        body = wire.job_object(row, image_classification=self._image(row), inputs=names)
+        body = wire.job_object(
+            row,
+            image_classification=self._image(row),
+            inputs=names,
+            hours_delete_input=self.settings.retention.input_hours,
+        )
         body["queueReason"] = self._queue_reason(row, body["pending"], live)
         return body
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from inferjobs.domain import media
 from inferjobs.domain.model_spec import ModelSpec
 from inferjobs.errors import BadRequest, PayloadTooLarge
+from inferjobs.storage.blobs import LocalBlobStore
+from inferjobs.storage.job_rows import NewItem, StoredValue
 
 INLINE_TYPES = ("text", "embedded")
 EXTERNAL_TYPES = ("aws-s3", "aws-s3-folder", "storage-grid", "azureblob", "jdbc")
@@ -35,6 +38,26 @@ class JobRequest:
     explain: bool
     timeout_ms: int | None
     input: dict[str, Any] | None  # None: an OPEN job for chunked uploads
+
+
+def store_item(blobs: LocalBlobStore, inline_max: int, job_id: str, item: RawItem) -> NewItem:
+    """Keep small values inline in the database and large ones in the blob store."""
+    values = []
+    for value in item.values:
+        inline = len(value.data) <= inline_max
+        key = None if inline else f"jobs/{job_id}/in/{uuid.uuid4().hex}"
+        if key:
+            blobs.put(key, value.data)
+        values.append(
+            StoredValue(
+                value.input_name,
+                value.media_type,
+                len(value.data),
+                value.data if inline else None,
+                key,
+            )
+        )
+    return NewItem(item.name, values)
 
 
 def parse_request(body: Any) -> JobRequest:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import uuid
 from pathlib import Path
 
@@ -13,7 +14,11 @@ _SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
 
 class BlobError(InferJobsError):
-    """The blob store could not read or write a blob."""
+    """The blob store could not read or write a blob (e.g. a full disk): retry later."""
+
+    status_code = 503
+    code = "BLOB_STORE_UNAVAILABLE"
+    retry_after = 30
 
 
 class LocalBlobStore:
@@ -39,13 +44,12 @@ class LocalBlobStore:
         except OSError as exc:
             raise BlobError(f"could not read blob {key}: {exc.strerror}") from exc
 
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
     def delete_prefix(self, prefix: str) -> None:
-        root = self._path(prefix)
-        if not root.exists():
-            return
-        for path in sorted(root.rglob("*"), reverse=True):
-            path.rmdir() if path.is_dir() else path.unlink(missing_ok=True)
-        root.rmdir()
+        """Delete every blob below `prefix` (best effort: a missing blob is no error)."""
+        shutil.rmtree(self._path(prefix), ignore_errors=True)
 
     def _path(self, key: str) -> Path:
         if not _SAFE_KEY.match(key) or ".." in key.split("/"):

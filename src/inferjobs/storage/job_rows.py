@@ -10,7 +10,15 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 
 from inferjobs.domain.status import ItemStatus
 from inferjobs.storage.db import now_ms
-from inferjobs.storage.tables import accounts, item_values, items, jobs, users
+from inferjobs.storage.tables import (
+    accounts,
+    expansions,
+    item_values,
+    items,
+    job_secrets,
+    jobs,
+    users,
+)
 
 
 @dataclass(frozen=True)
@@ -19,7 +27,8 @@ class StoredValue:
     media_type: str
     size: int
     data: bytes | None  # inline, or
-    blob_key: str | None  # in the blob store
+    blob_key: str | None  # in the blob store, or
+    ref: dict[str, str] | None = None  # an object in the job's external source
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,25 @@ class NewItem:
 
 def insert_job(conn: Connection, row: dict[str, Any]) -> None:
     conn.execute(insert(jobs).values(**row))
+
+
+def insert_secret(
+    conn: Connection, job_id: str, sealed: bytes, expansion: dict[str, Any] | None
+) -> None:
+    """Store a job's encrypted source settings, and its lazy expansion if it has one."""
+    now = now_ms()
+    conn.execute(insert(job_secrets).values(job_id=job_id, payload=sealed, created_at=now))
+    if expansion is not None:
+        conn.execute(
+            insert(expansions).values(
+                job_id=job_id,
+                state="pending",
+                cursor=expansion,
+                items_added=0,
+                fence=0,
+                updated_at=now,
+            )
+        )
 
 
 def enqueue_items(
@@ -76,6 +104,7 @@ def enqueue_items(
             "size": v.size,
             "data": v.data,
             "blob_key": v.blob_key,
+            "ref": v.ref,
         }
         for item_id, item in zip(ids, new_items, strict=True)
         for v in item.values

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from inferjobs.domain.status import ACTIVE_JOB_STATUSES, ItemStatus, JobStatus
 from inferjobs.storage.db import Database, now_ms
 from inferjobs.storage.queue import Claim
-from inferjobs.storage.tables import items, jobs, results
+from inferjobs.storage.tables import expansions, items, job_secrets, jobs, results
 
 _UNFINISHED = (ItemStatus.PENDING.value, ItemStatus.RUNNING.value)
 _OPEN_OR_ACTIVE = (JobStatus.OPEN.value, *ACTIVE_JOB_STATUSES)
@@ -110,14 +110,32 @@ def _result_row(outcome: Outcome, now: int) -> dict[str, Any]:
 
 
 def complete_finished_jobs(conn: Connection, job_ids: Sequence[str], now: int) -> None:
+    """Mark COMPLETED the jobs whose every item has an outcome (and that are fully expanded)."""
     if not job_ids:
         return
     done = jobs.c.completed + jobs.c.failed + jobs.c.canceled >= jobs.c.total
-    conn.execute(
-        update(jobs)
-        .where(jobs.c.id.in_(job_ids), jobs.c.status.in_(ACTIVE_JOB_STATUSES), done)
-        .values(status=JobStatus.COMPLETED, finished_at=now, updated_at=now)
+    finished = (
+        conn.execute(
+            update(jobs)
+            .where(
+                jobs.c.id.in_(job_ids),
+                jobs.c.status.in_(ACTIVE_JOB_STATUSES),
+                done,
+                jobs.c.expanding.is_(False),
+            )
+            .values(status=JobStatus.COMPLETED, finished_at=now, updated_at=now)
+            .returning(jobs.c.id)
+        )
+        .scalars()
+        .all()
     )
+    forget_secrets(conn, finished)
+
+
+def forget_secrets(conn: Connection, job_ids: Sequence[str]) -> None:
+    """A job's source credentials are deleted as soon as it ends."""
+    if job_ids:
+        conn.execute(delete(job_secrets).where(job_secrets.c.job_id.in_(job_ids)))
 
 
 def end_job(conn: Connection, job_id: str, status: JobStatus, reason: str | None) -> bool:
@@ -134,6 +152,9 @@ def end_job(conn: Connection, job_id: str, status: JobStatus, reason: str | None
     )
     if not ended.rowcount:
         return False
+    forget_secrets(conn, [job_id])
+    conn.execute(update(expansions).where(expansions.c.job_id == job_id).values(state="done"))
+    conn.execute(update(jobs).where(jobs.c.id == job_id).values(expanding=False))
     item_status = {
         JobStatus.CANCELED: ItemStatus.CANCELED,
         JobStatus.TIMEDOUT: ItemStatus.TIMEDOUT,

@@ -110,12 +110,15 @@ jobs = Table(
     Column("failed", Integer, nullable=False, default=0),
     Column("canceled", Integer, nullable=False, default=0),
     Column("error", Text, nullable=True),
+    Column("expanding", Boolean, nullable=False, default=False),
     Column("idempotency_key", String(200), nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("submitted_at", BigInteger, nullable=True),
     Column("started_at", BigInteger, nullable=True),
     Column("finished_at", BigInteger, nullable=True),
     Column("updated_at", BigInteger, nullable=False),
+    Column("inputs_purged_at", BigInteger, nullable=True),  # retention deleted the inputs
+    Column("results_purged_at", BigInteger, nullable=True),  # retention deleted the results
     Index("ix_jobs_key_created", "key_prefix", "created_at"),
     Index("ix_jobs_account_created", "account_id", "created_at"),
     Index("ix_jobs_status", "status"),
@@ -153,6 +156,31 @@ item_values = Table(
     Column("size", BigInteger, nullable=False),
     Column("data", LargeBinary, nullable=True),  # small values inline
     Column("blob_key", String(300), nullable=True),  # large values in the blob store
+    Column("ref", JSON, nullable=True),  # or an object in the job's external source
+)
+
+job_secrets = Table(
+    "job_secrets",
+    metadata,
+    # A job's external source settings with its credentials, encrypted; deleted when it ends.
+    Column("job_id", ForeignKey("jobs.id"), primary_key=True),
+    Column("payload", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+expansions = Table(
+    "expansions",
+    metadata,
+    # Sources listed lazily by workers (S3 folders, JDBC queries): one row per job.
+    Column("job_id", ForeignKey("jobs.id"), primary_key=True),
+    Column("state", String(20), nullable=False),  # pending, running, done
+    Column("cursor", JSON, nullable=True),
+    Column("items_added", BigInteger, nullable=False, default=0),
+    Column("fence", Integer, nullable=False, default=0),
+    Column("lease_owner", String(100), nullable=True),
+    Column("lease_expires_at", BigInteger, nullable=True),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_expansions_state", "state", "lease_expires_at"),
 )
 
 results = Table(
@@ -183,7 +211,9 @@ upload_chunks = Table(
     Column("size", BigInteger, nullable=False),
     Column("blob_key", String(300), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("idempotency_key", String(200), nullable=True),  # a resent chunk is stored once
     Index("ix_upload_chunks_job", "job_id", "source_name", "input_name", "id"),
+    UniqueConstraint("job_id", "idempotency_key", name="uq_upload_chunks_job_idempotency"),
 )
 
 workers = Table(

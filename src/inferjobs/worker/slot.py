@@ -89,7 +89,7 @@ class Slot:
 
     def _run_batch(self, spec: ModelSpec, claims: Sequence[queue.Claim]) -> None:
         started = now_ms()
-        loaded = inputs.load(self.worker.db, self.worker.blobs, claims)
+        loaded = inputs.load(self.worker.db, self.worker.blobs, self.worker.fetcher, spec, claims)
         fetched = now_ms()
         runnable = [(c, v) for c in claims if isinstance(v := loaded[c.item_id], ItemInput)]
         clock = time.perf_counter()

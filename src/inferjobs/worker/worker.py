@@ -16,11 +16,14 @@ from inferjobs.domain.model_spec import ModelSpec
 from inferjobs.domain.status import JobStatus
 from inferjobs.errors import InferJobsError
 from inferjobs.predictors.registry import Installed
+from inferjobs.sources.secrets import SecretBox
 from inferjobs.storage import outcomes, queue
 from inferjobs.storage.blobs import LocalBlobStore
 from inferjobs.storage.db import Database, now_ms
 from inferjobs.storage.tables import workers
 from inferjobs.worker import janitor, resources
+from inferjobs.worker.expander import Expander
+from inferjobs.worker.fetch import Fetcher
 from inferjobs.worker.slot import Slot
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,10 @@ class Worker:
         count = slots if slots is not None else self.settings.slots
         self.slots = [Slot(self, n) for n in range(count or max(1, os.cpu_count() or 1))]
         self.lease_ms = int(self.settings.lease_seconds * 1000)
+        secrets = SecretBox.from_settings(settings.sources.secret_key, settings.secret_key_file)
+        self.fetcher = Fetcher(db, secrets)
+        self.expander = Expander(settings, db, blobs, secrets, self.specs, self.id)
+        self.retention = janitor.Retention(settings.retention, db, blobs)
         self._stop = threading.Event()
         self._wake = threading.Event()
 
@@ -70,6 +77,7 @@ class Worker:
         threads = [
             threading.Thread(target=self._heartbeat, name=f"heartbeat-{self.id}", daemon=True),
             threading.Thread(target=self._janitor, name=f"janitor-{self.id}", daemon=True),
+            threading.Thread(target=self._expand, name=f"expander-{self.id}", daemon=True),
         ]
         threads += [
             threading.Thread(target=s.run, name=f"slot-{s.number}", daemon=True) for s in self.slots
@@ -77,7 +85,7 @@ class Worker:
         for thread in threads:
             thread.start()
         self._stop.wait()
-        for thread in threads[2:]:
+        for thread in threads[3:]:
             thread.join(self.settings.stop_grace_seconds)
         self.release_held()
         self._set_status("stopped")
@@ -122,8 +130,20 @@ class Worker:
         while not self._stop.wait(JANITOR_SECONDS):
             try:
                 janitor.sweep(self.db, self.settings.max_attempts)
+                self.retention.run()
             except InferJobsError as exc:
                 log.warning("janitor of %s failed: %s", self.id, exc)
+
+    def _expand(self) -> None:
+        """Expand S3 folders and JDBC queries into items, one job at a time."""
+        while not self._stop.is_set():
+            try:
+                busy = self.expander.run_once()
+            except InferJobsError as exc:
+                log.warning("expander of %s failed: %s", self.id, exc)
+                busy = False
+            if not busy:
+                self._stop.wait(self.settings.poll_seconds * 4)
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.settings.heartbeat_seconds):
