@@ -8,6 +8,7 @@ and its rows are streamed with a server-side cursor.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,7 +113,7 @@ def _sqlite_url(path: str, sqlite_dir: str) -> URL:
     file = (root / path.removeprefix("//")).resolve()
     if not file.is_relative_to(root) or not file.is_file():
         raise BadRequest(f"input.url: no SQLite database {path!r} in the server's SQLite directory")
-    return URL.create("sqlite", database=f"file:{quote(str(file))}?mode=ro&uri=true")
+    return URL.create("sqlite", database=str(file))
 
 
 def check_query(query: str) -> None:
@@ -227,8 +228,9 @@ class _ReadOnly:
 
 
 def _engine(target: Target, connect_timeout_s: float) -> Engine:
-    if target.dialect == "sqlite":
-        return create_engine(target.url)
+    if target.dialect == "sqlite":  # opened read-only
+        uri = f"file:{quote(str(target.url.database))}?mode=ro"
+        return create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
     args = {"connect_timeout": int(max(1, connect_timeout_s))}
     return create_engine(
         target.url, connect_args=args, pool_size=1, max_overflow=0, pool_pre_ping=True
