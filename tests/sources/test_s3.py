@@ -8,31 +8,47 @@ from tests.api.conftest import Api
 from tests.support.s3server import S3Server
 
 
-def _s3_input(s3: S3Server, sources: dict[str, Any], kind: str = "aws-s3",
-              secret: str | None = None) -> dict[str, Any]:
-    return {"type": kind, "accessKeyID": s3.access_key,
-            "secretAccessKey": secret or s3.secret_key, "region": "us-east-1",
-            "endpoint": s3.endpoint, "sources": sources}
+def _s3_input(
+    s3: S3Server, sources: dict[str, Any], kind: str = "aws-s3", secret: str | None = None
+) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "accessKeyID": s3.access_key,
+        "secretAccessKey": secret or s3.secret_key,
+        "region": "us-east-1",
+        "endpoint": s3.endpoint,
+        "sources": sources,
+    }
 
 
 def _submit(api: Api, model: str, version: str, payload: dict[str, Any]) -> Any:
-    return api.post("/jobs", json={"model": {"identifier": model, "version": version},
-                                   "explain": False, "input": payload})
+    return api.post(
+        "/jobs",
+        json={
+            "model": {"identifier": model, "version": version},
+            "explain": False,
+            "input": payload,
+        },
+    )
 
 
 def test_objects_are_fetched_per_item(api: Api, s3: S3Server, bucket: str) -> None:
     client = s3.client()
     client.put_object(Bucket=bucket, Key="texts/good.txt", Body=b"I love sunny days")
     client.put_object(Bucket=bucket, Key="texts/bad.txt", Body=b"I hate rainy traffic jams")
-    sources = {"good": {"input.txt": {"bucket": bucket, "key": "/texts/good.txt"}},
-               "bad": {"input.txt": {"bucket": bucket, "key": "texts/bad.txt"}}}
+    sources = {
+        "good": {"input.txt": {"bucket": bucket, "key": "/texts/good.txt"}},
+        "bad": {"input.txt": {"bucket": bucket, "key": "texts/bad.txt"}},
+    }
     response = _submit(api, "ed542963de", "1.0.1", _s3_input(s3, sources))
     assert response.status_code == 200, response.text
     job = api.wait(response.json()["jobIdentifier"])
     assert (job["status"], job["completed"]) == ("COMPLETED", 2)
     results = api.get(f"/results/{job['jobIdentifier']}").json()["results"]
-    top = {k: v["results.json"]["data"]["result"]["classPredictions"][0]["class"]
-           for k, v in results.items()}
+    top = {
+        k: v["results.json"]["data"]["result"]["classPredictions"][0]["class"]
+        for k, v in results.items()
+    }
     assert top == {"good": "positive", "bad": "negative"}
 
 
@@ -54,19 +70,34 @@ def test_quick_checks_refuse_bad_jobs_at_submit(api: Api, s3: S3Server, bucket: 
     assert wrong_secret.status_code == 400
     assert "refused the credentials" in wrong_secret.json()["message"]
     assert "not-the-secret" not in wrong_secret.text
-    no_bucket = _submit(api, "echo", "1.0.0", _s3_input(
-        s3, {"a": {"input.txt": {"bucket": "no-such-bucket-x", "key": "a.txt"}}}))
+    no_bucket = _submit(
+        api,
+        "echo",
+        "1.0.0",
+        _s3_input(s3, {"a": {"input.txt": {"bucket": "no-such-bucket-x", "key": "a.txt"}}}),
+    )
     assert no_bucket.status_code == 400 and "bucket does not exist" in no_bucket.json()["message"]
-    no_object = _submit(api, "echo", "1.0.0", _s3_input(
-        s3, {"gone": {"input.txt": {"bucket": bucket, "key": "missing.txt"}}}))
+    no_object = _submit(
+        api,
+        "echo",
+        "1.0.0",
+        _s3_input(s3, {"gone": {"input.txt": {"bucket": bucket, "key": "missing.txt"}}}),
+    )
     assert no_object.status_code == 400
     assert "item 'gone'" in no_object.json()["message"]
     assert "object does not exist" in no_object.json()["message"]
-    empty = _submit(api, "echo", "1.0.0", _s3_input(
-        s3, {"f": {"input.txt": {"bucket": bucket, "key": "nothing-here/"}}}, "aws-s3-folder"))
+    empty = _submit(
+        api,
+        "echo",
+        "1.0.0",
+        _s3_input(
+            s3, {"f": {"input.txt": {"bucket": bucket, "key": "nothing-here/"}}}, "aws-s3-folder"
+        ),
+    )
     assert empty.status_code == 400 and "is empty" in empty.json()["message"]
-    no_endpoint = _submit(api, "echo", "1.0.0", {**_s3_input(s3, ok, "storage-grid"),
-                                                  "endpoint": None})
+    no_endpoint = _submit(
+        api, "echo", "1.0.0", {**_s3_input(s3, ok, "storage-grid"), "endpoint": None}
+    )
     assert no_endpoint.status_code == 400 and "input.endpoint" in no_endpoint.json()["message"]
 
 
@@ -90,18 +121,26 @@ def test_a_folder_becomes_items_paired_across_inputs(api: Api, s3: S3Server, buc
     for n in range(250):  # several pages of 100
         client.put_object(Bucket=bucket, Key=f"left/doc-{n:03d}.txt", Body=f"cat {n}".encode())
         if n != 7:
-            client.put_object(Bucket=bucket, Key=f"right/doc-{n:03d}.txt",
-                              Body=f"cat {n}".encode())
-    sources = {"pairs": {"text-a.txt": {"bucket": bucket, "key": "left/"},
-                         "text-b.txt": {"bucket": bucket, "key": "right/"}}}
+            client.put_object(Bucket=bucket, Key=f"right/doc-{n:03d}.txt", Body=f"cat {n}".encode())
+    sources = {
+        "pairs": {
+            "text-a.txt": {"bucket": bucket, "key": "left/"},
+            "text-b.txt": {"bucket": bucket, "key": "right/"},
+        }
+    }
     response = _submit(api, "text-similarity", "1.0.0", _s3_input(s3, sources, "aws-s3-folder"))
     assert response.status_code == 200, response.text
     job = api.wait(response.json()["jobIdentifier"], timeout=120)
     assert (job["status"], job["total"], job["completed"], job["failed"]) == (
-        "COMPLETED", 250, 249, 1)
+        "COMPLETED",
+        250,
+        249,
+        1,
+    )
     results = api.get(f"/results/{job['jobIdentifier']}").json()
-    assert results["results"]["pairs/doc-000.txt"]["results.json"]["data"]["result"][
-        "cosine"] == 1.0
+    assert (
+        results["results"]["pairs/doc-000.txt"]["results.json"]["data"]["result"]["cosine"] == 1.0
+    )
     assert "text-b.txt" in results["failures"]["pairs/doc-007.txt"]["error"]
 
 
