@@ -12,6 +12,7 @@ from tests.support.databases import fresh_postgres, postgres_available
 from tests.support.server import ServerProcess, start_server
 
 IN_CI = bool(os.environ.get("CI"))
+pytest_plugins = ["tests.support.source_fixtures"]
 
 
 def _require_postgres() -> None:

@@ -55,6 +55,8 @@ class SourcesSettings(BaseModel):
     allowed_hosts: str = ""  # comma-separated names, addresses, CIDR ranges (besides public)
     secret_key: str = ""  # Fernet key for job credentials; empty: a key file in data_dir
     sqlite_dir: str = ""  # JDBC SQLite databases allowed below this directory; empty: none
+    s3_endpoint: str = ""  # for aws-s3 jobs that name no endpoint; empty: AWS
+    azure_endpoint: str = ""  # e.g. http://azurite:10000/{account}; empty: Azure
     statement_timeout_ms: int = Field(default=300_000, ge=1000)
     check_timeout_ms: int = Field(default=10_000, ge=100)  # quick checks at submit
     page_size: int = Field(default=1000, ge=1, le=10_000)

@@ -21,10 +21,13 @@ from __future__ import annotations
 class InferJobsError(Exception):
     status_code = 500
     code = "INTERNAL_SERVER_ERROR"
+    retry_after: int | None = None  # seconds; sent as Retry-After (429 and 503)
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if retry_after is not None:
+            self.retry_after = retry_after
 
 
 class ClientError(InferJobsError):
@@ -69,11 +72,13 @@ class PayloadTooLarge(ClientError):
 class TooManyRequests(ClientError):
     status_code = 429
     code = "TOO_MANY_REQUESTS"
+    retry_after = 5
 
 
 class ServiceUnavailable(InferJobsError):
     status_code = 503
     code = "SERVICE_UNAVAILABLE"
+    retry_after = 5
 
 
 class ItemError(InferJobsError):

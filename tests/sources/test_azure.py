@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from tests.api.conftest import Api
-from tests.support.azurite import Azurite, available, azurite
-
-
-@pytest.fixture(scope="module")
-def blob_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
-    if not available():
-        if os.environ.get("CI"):
-            pytest.fail("Azurite is required in CI: scripts/test installs it into .tools/")
-        pytest.skip("Azurite is not installed (run scripts/test once)")
-    with azurite(tmp_path_factory.mktemp("azurite")) as server:
-        yield server
+from tests.support.azurite import Azurite
 
 
 def _submit(api: Api, store: Azurite, sources: dict[str, Any], key: str | None = None) -> Any:

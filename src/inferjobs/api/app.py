@@ -15,6 +15,7 @@ from inferjobs.api import errors
 from inferjobs.api.metrics import registry_for
 from inferjobs.api.routes import jobs, models, results, system
 from inferjobs.runtime import Runtime
+from inferjobs.services.limits import AuthThrottle
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ def create_app(runtime: Runtime, *, worker: bool = False, slots: int | None = No
     )
     app.state.runtime = runtime
     app.state.metrics_registry = registry_for(runtime.db)
+    limits = runtime.settings.api
+    app.state.auth_throttle = AuthThrottle(
+        limits.auth_failures_max, limits.auth_failure_window_seconds
+    )
     app.add_middleware(BodyLimit, limit=runtime.settings.api.max_body_bytes)
     errors.install(app)
     for module in (system, jobs, results, models):

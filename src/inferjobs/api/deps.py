@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from inferjobs.errors import Unauthorized
 from inferjobs.runtime import Runtime
 from inferjobs.services.keys import Principal
+from inferjobs.services.limits import AuthThrottle
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -20,8 +22,16 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
+    """The caller's key; a client that failed too often is refused (429) before any check."""
+    throttle: AuthThrottle = request.app.state.auth_throttle
+    client = request.client.host if request.client else "unknown"
+    throttle.check(client)
     header = request.headers.get("authorization")
-    return await run_in_threadpool(runtime.keys.authenticate, header)
+    try:
+        return await run_in_threadpool(runtime.keys.authenticate, header)
+    except Unauthorized:
+        throttle.failed(client)
+        raise
 
 
 Caller = Annotated[Principal, Depends(get_principal)]

@@ -32,7 +32,8 @@ def error_response(
 def install(app: FastAPI) -> None:
     @app.exception_handler(InferJobsError)
     async def _ours(_request: Request, exc: InferJobsError) -> JSONResponse:
-        headers = {"Retry-After": "5"} if exc.status_code in (429, 503) else None
+        retry = exc.retry_after or 5
+        headers = {"Retry-After": str(retry)} if exc.status_code in (429, 503) else None
         if exc.status_code >= 500:
             log.warning("%s: %s", exc.code, exc.message)
         return error_response(exc.status_code, exc.message, headers)

@@ -41,9 +41,9 @@ def plan(payload: Mapping[str, Any], spec: ModelSpec, settings: Settings) -> Pla
     if kind == "jdbc":
         return _jdbc(payload, spec, settings, policy)
     config = (
-        azure.settings(payload, policy)
+        azure.settings(payload, policy, settings.sources.azure_endpoint)
         if kind == "azureblob"
-        else s3.settings(payload, kind, policy)
+        else s3.settings(payload, kind, policy, settings.sources.s3_endpoint)
     )
     sources = _sources(payload, kind)
     if kind == "aws-s3-folder":

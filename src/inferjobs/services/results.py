@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, select
 
 from inferjobs.domain.status import ItemStatus, JobStatus
-from inferjobs.errors import NotFound
+from inferjobs.errors import Gone, NotFound
 from inferjobs.services import wire
 from inferjobs.storage.blobs import LocalBlobStore
 from inferjobs.storage.db import Database
@@ -20,8 +20,19 @@ _ENDED_WITHOUT_RESULT = {
 }
 
 
+def ensure_kept(job: Row[Any]) -> None:
+    """Raise 410 Gone when the retention policy has deleted the job's results."""
+    purged = getattr(job, "results_purged_at", None)
+    if purged:
+        raise Gone(
+            f"the results of job {job.id} were deleted at {wire.timestamp(purged)} under the "
+            "retention policy; the job itself stays in the history"
+        )
+
+
 def build(db: Database, job: Row[Any], base_url: str) -> dict[str, Any]:
     """The results object of GET /results/{job}."""
+    ensure_kept(job)
     query = (
         select(items.c.name, items.c.status.label("item_status"), items.c.input_bytes, results)
         .select_from(items.outerjoin(results, results.c.item_id == items.c.id))

@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from inferjobs.config import Settings
 from inferjobs.domain import media
@@ -26,8 +27,15 @@ class Uploads:
         self.blobs = blobs
 
     def append(
-        self, job: Row[Any], spec: ModelSpec, source: str, input_name: str, data: bytes
+        self,
+        job: Row[Any],
+        spec: ModelSpec,
+        source: str,
+        input_name: str,
+        data: bytes,
+        idempotency_key: str | None = None,
     ) -> None:
+        """Append a chunk; a resend with the same `idempotency_key` is stored only once."""
         where = f"item '{source}', input '{input_name}'"
         if job.status != JobStatus.OPEN:
             raise Conflict(f"job {job.id} is {job.status}: uploads go to OPEN jobs only")
@@ -45,6 +53,8 @@ class Uploads:
                 f"{where}: a chunk of {len(data)} bytes is over the maximum "
                 f"chunk size of {self.limits.chunk_max_bytes} bytes"
             )
+        if idempotency_key and self._seen(job.id, idempotency_key):
+            return
         count, size = self._so_far(job.id, source, input_name)
         if count >= self.limits.max_chunks_per_input:
             raise PayloadTooLarge(f"{where}: over {self.limits.max_chunks_per_input} chunks")
@@ -55,17 +65,29 @@ class Uploads:
             )
         key = f"jobs/{job.id}/chunks/{uuid.uuid4().hex}"
         self.blobs.put(key, data)
-        with self.db.write() as conn:
-            conn.execute(
-                insert(upload_chunks).values(
-                    job_id=job.id,
-                    source_name=source,
-                    input_name=input_name,
-                    size=len(data),
-                    blob_key=key,
-                    created_at=now_ms(),
-                )
-            )
+        row = {
+            "job_id": job.id,
+            "source_name": source,
+            "input_name": input_name,
+            "size": len(data),
+            "blob_key": key,
+            "created_at": now_ms(),
+            "idempotency_key": idempotency_key or None,
+        }
+        try:
+            with self.db.write() as conn:
+                conn.execute(insert(upload_chunks).values(**row))
+        except IntegrityError:
+            self.blobs.delete(key)
+            if not (idempotency_key and self._seen(job.id, idempotency_key)):
+                raise
+
+    def _seen(self, job_id: str, idempotency_key: str) -> bool:
+        query = select(upload_chunks.c.id).where(
+            upload_chunks.c.job_id == job_id, upload_chunks.c.idempotency_key == idempotency_key
+        )
+        with self.db.read() as conn:
+            return conn.execute(query).first() is not None
 
     def _so_far(self, job_id: str, source: str, input_name: str) -> tuple[int, int]:
         query = select(func.count(), func.coalesce(func.sum(upload_chunks.c.size), 0)).where(

@@ -9,6 +9,12 @@ from sqlalchemy import Row
 
 from inferjobs.storage.db import now_ms
 
+# When retention deleted a finished job's inputs and results (wire field, jobs column).
+_PURGE_MARKERS = (
+    ("inputsDeletedAt", "inputs_purged_at"),
+    ("resultsDeletedAt", "results_purged_at"),
+)
+
 
 def timestamp(ms: int | None) -> str | None:
     """Epoch milliseconds as `2023-09-08T15:51:03.123+0000`."""
@@ -18,7 +24,13 @@ def timestamp(ms: int | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}+0000"
 
 
-def job_object(row: Row[Any], *, image_classification: bool, inputs: list[str]) -> dict[str, Any]:
+def job_object(
+    row: Row[Any],
+    *,
+    image_classification: bool,
+    inputs: list[str],
+    hours_delete_input: float = 0,
+) -> dict[str, Any]:
     """The job-details object (GET /jobs/{id}, DELETE /jobs/{id}, history items)."""
     now = now_ms()
     submitted = row.submitted_at
@@ -60,13 +72,23 @@ def job_object(row: Row[Any], *, image_classification: bool, inputs: list[str]) 
         "elapsedTime": _span(submitted, finished or now),
         "timeout": row.timeout_ms,
         "inputByteAmount": row.input_bytes,
-        "hoursDeleteInput": 0,
+        "hoursDeleteInput": _hours(hours_delete_input),
         "imageClassificationModel": image_classification,
         "jobInputs": [{"identifier": name} for name in inputs],
     }
     if row.error:
         body["error"] = row.error
+    for field, column in (
+        ("inputsDeletedAt", "inputs_purged_at"),
+        ("resultsDeletedAt", "results_purged_at"),
+    ):
+        if getattr(row, column, None):
+            body[field] = timestamp(getattr(row, column))
     return body
+
+
+def _hours(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
 
 
 def _span(start: int | None, end: int) -> int:

@@ -10,9 +10,13 @@ from inferjobs.sources import fields
 from inferjobs.sources.network import HostPolicy
 
 
-def settings(payload: Mapping[str, Any], policy: HostPolicy) -> dict[str, Any]:
+def settings(
+    payload: Mapping[str, Any], policy: HostPolicy, default_endpoint: str = ""
+) -> dict[str, Any]:
     account = fields.text(payload, "storageAccount")
     found = fields.endpoint(payload)
+    if found is None and default_endpoint:
+        found = fields.endpoint({"endpoint": default_endpoint.replace("{account}", account)})
     url, host, port = found or (
         f"https://{account}.blob.core.windows.net",
         f"{account}.blob.core.windows.net",

@@ -12,9 +12,13 @@ from inferjobs.sources.network import HostPolicy
 _AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Forbidden", "403"}
 
 
-def settings(payload: Mapping[str, Any], kind: str, policy: HostPolicy) -> dict[str, Any]:
+def settings(
+    payload: Mapping[str, Any], kind: str, policy: HostPolicy, default_endpoint: str = ""
+) -> dict[str, Any]:
     """The source settings to seal with the job: credentials, region, endpoint."""
     found = fields.endpoint(payload)
+    if found is None and default_endpoint and kind != "storage-grid":
+        found = fields.endpoint({"endpoint": default_endpoint})
     if kind == "storage-grid" and found is None:
         raise BadRequest("input.endpoint: storage-grid needs the StorageGRID endpoint URL")
     if found is not None:

@@ -14,6 +14,7 @@ from inferjobs.api.deps import Caller, RuntimeDep
 from inferjobs.errors import BadRequest, PayloadTooLarge
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+MAX_IDEMPOTENCY_KEY = 200
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -34,10 +35,17 @@ def _json(body: bytes) -> Any:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from None
 
 
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
+        raise BadRequest(f"Idempotency-Key: at most {MAX_IDEMPOTENCY_KEY} characters")
+    return key
+
+
 @router.post("", status_code=200)
 async def submit(request: Request, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
     body = _json(await _read_body(request, runtime.settings.api.max_body_bytes))
-    key = request.headers.get("idempotency-key")
+    key = _idempotency_key(request)
     return await run_in_threadpool(runtime.jobs.submit, who, body, key)
 
 
@@ -88,7 +96,8 @@ async def upload(
 ) -> dict[str, Any]:
     limit = runtime.settings.api.chunk_max_bytes
     data = await _chunk(request, limit)
-    return await run_in_threadpool(runtime.jobs.upload, who, job_id, source, input_name, data)
+    key = _idempotency_key(request)
+    return await run_in_threadpool(runtime.jobs.upload, who, job_id, source, input_name, data, key)
 
 
 async def _chunk(request: Request, limit: int) -> bytes:

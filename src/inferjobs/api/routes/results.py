@@ -31,7 +31,7 @@ def output_file(job_id: str, item: str, output: str, runtime: RuntimeDep, who: C
 
 
 def _output(runtime: Any, who: Any, job_id: str, item: str, output: str) -> Response:
-    runtime.jobs.visible(who, job_id)
+    results_service.ensure_kept(runtime.jobs.visible(who, job_id))
     content, media_type = results_service.output_content(
         runtime.db, runtime.blobs, job_id, item, output
     )
