@@ -56,21 +56,21 @@ def model_details(versions: Sequence[VersionRecord]) -> dict[str, Any]:
     }
 
 
-def model_summary(versions: Sequence[VersionRecord]) -> dict[str, Any]:
-    details = model_details(versions)
-    return {
-        k: details[k]
-        for k in (
-            "modelId",
-            "identifier",
-            "latestVersion",
-            "versions",
-            "name",
-            "author",
-            "description",
-            "isActive",
-        )
-    }
+SUMMARY_FIELDS = (
+    "modelId",
+    "identifier",
+    "latestVersion",
+    "versions",
+    "name",
+    "author",
+    "description",
+    "isActive",
+)
+
+
+def summary(details: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a model that `GET /models` lists."""
+    return {k: details[k] for k in SUMMARY_FIELDS}
 
 
 def version(record: VersionRecord, versions: Sequence[VersionRecord]) -> dict[str, Any]:

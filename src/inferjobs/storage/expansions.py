@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from inferjobs.domain.status import JobStatus
 from inferjobs.storage import job_rows, outcomes
@@ -62,6 +62,16 @@ def claim(db: Database, worker_id: str, lease_ms: int) -> Expansion | None:
     return Expansion(row.job_id, row.fence, dict(row.cursor), row.items_added) if row else None
 
 
+def _held(expansion: Expansion, worker_id: str) -> tuple[ColumnElement[bool], ...]:
+    """Still this worker's claim: same owner, same fencing token, still running."""
+    return (
+        expansions.c.job_id == expansion.job_id,
+        expansions.c.fence == expansion.fence,
+        expansions.c.lease_owner == worker_id,
+        expansions.c.state == "running",
+    )
+
+
 def save_page(
     db: Database,
     expansion: Expansion,
@@ -76,12 +86,7 @@ def save_page(
     with db.write() as conn:
         moved = conn.execute(
             update(expansions)
-            .where(
-                expansions.c.job_id == expansion.job_id,
-                expansions.c.fence == expansion.fence,
-                expansions.c.lease_owner == worker_id,
-                expansions.c.state == "running",
-            )
+            .where(*_held(expansion, worker_id))
             .values(
                 cursor=cursor,
                 items_added=expansions.c.items_added + len(new_items),
@@ -120,11 +125,7 @@ def finish(db: Database, expansion: Expansion, worker_id: str, error: str | None
     with db.write() as conn:
         done = conn.execute(
             update(expansions)
-            .where(
-                expansions.c.job_id == expansion.job_id,
-                expansions.c.fence == expansion.fence,
-                expansions.c.lease_owner == worker_id,
-            )
+            .where(*_held(expansion, worker_id))
             .values(state="done", lease_owner=None, updated_at=now)
         )
         if not done.rowcount:

@@ -30,6 +30,16 @@ class Claim:
     queued_at: int
 
 
+CLAIM_COLUMNS = (
+    items.c.id,
+    items.c.job_id,
+    items.c.name,
+    items.c.fence,
+    items.c.attempts,
+    items.c.queued_at,
+)
+
+
 def next_model_key(db: Database, served: Sequence[str]) -> str | None:
     """The model version whose head item should run next (priority, then fair rank)."""
     if not served:
@@ -66,14 +76,7 @@ def claim(db: Database, worker_id: str, model_key: str, limit: int, lease_ms: in
             lease_expires_at=now + lease_ms,
             started_at=func.coalesce(items.c.started_at, now),
         )
-        .returning(
-            items.c.id,
-            items.c.job_id,
-            items.c.name,
-            items.c.fence,
-            items.c.attempts,
-            items.c.queued_at,
-        )
+        .returning(*CLAIM_COLUMNS)
     )
     with db.write() as conn:
         claims = [Claim(*row) for row in conn.execute(statement)]
@@ -151,14 +154,7 @@ def requeue_expired(db: Database, max_attempts: int) -> int:
 def exhausted(db: Database, max_attempts: int) -> list[Claim]:
     """Running items whose lease expired after their last allowed attempt."""
     query = (
-        select(
-            items.c.id,
-            items.c.job_id,
-            items.c.name,
-            items.c.fence,
-            items.c.attempts,
-            items.c.queued_at,
-        )
+        select(*CLAIM_COLUMNS)
         .where(
             items.c.status == ItemStatus.RUNNING,
             items.c.lease_expires_at < now_ms(),

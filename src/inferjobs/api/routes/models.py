@@ -48,17 +48,7 @@ def list_models(request: Request, runtime: RuntimeDep, who: Caller) -> list[dict
 
 
 def _summary(runtime: Any, model: dict[str, Any], live: list[LiveWorker]) -> dict[str, Any]:
-    keep = (
-        "modelId",
-        "identifier",
-        "latestVersion",
-        "versions",
-        "name",
-        "author",
-        "description",
-        "isActive",
-    )
-    summary = {k: model[k] for k in keep}
+    summary = model_wire.summary(model)
     spec = runtime.catalog.get(model["modelId"], model["latestVersion"]).spec
     summary["liveWorkers"] = sum(spec.key in w.models for w in live)
     summary["unavailableReason"] = waiting_reason(spec, live)
