@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from inferjobs.errors import BadRequest
 from inferjobs.logs import scrub
 from inferjobs.services.history import parse_date
 from inferjobs.services.wire import timestamp
+from inferjobs.sources.secrets import SecretBox
 
 
 @pytest.mark.parametrize(
@@ -43,3 +46,12 @@ def test_logs_scrub_secrets() -> None:
     )
     for secret in ("pre.secret", "pw@", "hunter2", "AKS"):
         assert secret not in line
+
+
+def test_secret_box_round_trip_and_one_key_per_data_dir(tmp_path: Path) -> None:
+    first = SecretBox.from_settings("", tmp_path / "secret.key")
+    second = SecretBox.from_settings("", tmp_path / "secret.key")
+    sealed = first.seal({"password": "p4ss"})
+    assert b"p4ss" not in sealed
+    assert second.open(sealed) == {"password": "p4ss"}
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600

@@ -28,9 +28,16 @@ class SecretBox:
             return cls(configured.encode())
         if not key_file.exists():
             key_file.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            tmp = key_file.with_name(f".{key_file.name}.{os.getpid()}")
+            descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(Fernet.generate_key())
+            try:
+                os.link(tmp, key_file)  # atomic; a process that loses the race reads the winner's
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
         return cls(key_file.read_bytes().strip())
 
     def seal(self, value: dict[str, Any]) -> bytes:
