@@ -8,10 +8,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from inferjobs.config import Settings
-from inferjobs.errors import ServiceUnavailable
+from inferjobs.errors import BadRequest, ServiceUnavailable
 
 
 def now_ms() -> int:
@@ -58,17 +59,26 @@ class Database:
 
 @contextmanager
 def _unavailable_on_disconnect() -> Iterator[None]:
+    """Database errors a caller can act on: 503 when it is unreachable or saturated, 400 when
+    a value from the request cannot be stored (a NUL character, a number out of range)."""
     try:
         yield
-    except OperationalError as exc:
+    except (OperationalError, InterfaceError) as exc:
         if exc.connection_invalidated or _is_connection_error(exc):
             raise ServiceUnavailable("the database is unavailable, retry shortly") from exc
         raise
+    except PoolTimeout as exc:
+        raise ServiceUnavailable("the database is busy: no connection is free, retry") from exc
+    except (DataError, OverflowError) as exc:
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise BadRequest(f"a value in the request cannot be stored: {reason}") from exc
 
 
 def _is_connection_error(exc: DBAPIError) -> bool:
     message = str(exc.orig).lower()
-    return any(word in message for word in ("connection", "server closed", "terminating"))
+    return any(
+        word in message for word in ("connection", "server closed", "terminating", "shutting down")
+    )
 
 
 def _create_engine(url: str, pool_size: int, busy_timeout_ms: int) -> Engine:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, case, delete, insert, select, update
 
 from inferjobs.domain.status import ACTIVE_JOB_STATUSES, ItemStatus, JobStatus
 from inferjobs.storage.db import Database, now_ms
@@ -49,45 +50,72 @@ def record(db: Database, outcomes: Sequence[Outcome], worker_id: str | None) -> 
     return accepted
 
 
-def _current(conn: Connection, outcomes: Sequence[Outcome], worker_id: str | None) -> list[Outcome]:
+@cache
+def _fences(owned: bool) -> Any:
     query = (
         select(items.c.id, items.c.fence)
         .where(
-            items.c.id.in_([o.claim.item_id for o in outcomes]),
-            items.c.status == ItemStatus.RUNNING,
+            items.c.id.in_(bindparam("ids", expanding=True)), items.c.status == ItemStatus.RUNNING
         )
         .with_for_update()
     )
-    if worker_id is not None:
-        query = query.where(items.c.lease_owner == worker_id)
-    fences = {row.id: row.fence for row in conn.execute(query)}
-    return [o for o in outcomes if fences.get(o.claim.item_id) == o.claim.fence]
+    return query.where(items.c.lease_owner == bindparam("worker")) if owned else query
 
 
-def _write(conn: Connection, accepted: Sequence[Outcome], now: int) -> None:
-    for status in (ItemStatus.SUCCESSFUL, ItemStatus.FAILED):
-        ids = [o.claim.item_id for o in accepted if o.status == status]
-        if ids:
-            conn.execute(
-                update(items)
-                .where(items.c.id.in_(ids))
-                .values(status=status, lease_owner=None, lease_expires_at=None)
-            )
-    conn.execute(insert(results), [_result_row(o, now) for o in accepted])
-    completed = Counter(o.claim.job_id for o in accepted if o.status == ItemStatus.SUCCESSFUL)
-    failed = Counter(o.claim.job_id for o in accepted if o.status == ItemStatus.FAILED)
-    job_ids = sorted(set(completed) | set(failed))  # one lock order: no deadlocks
-    conn.execute(
+@cache
+def _finish_items() -> Any:
+    failed = items.c.id.in_(bindparam("failed", expanding=True))
+    return (
+        update(items)
+        .where(items.c.id.in_(bindparam("ids", expanding=True)))
+        .values(
+            status=case((failed, ItemStatus.FAILED.value), else_=ItemStatus.SUCCESSFUL.value),
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+    )
+
+
+@cache
+def _count() -> Any:
+    done = jobs.c.completed + jobs.c.failed + jobs.c.canceled >= jobs.c.total
+    return (
         update(jobs)
         .where(jobs.c.id == bindparam("job"))
         .values(
             completed=jobs.c.completed + bindparam("done"),
             failed=jobs.c.failed + bindparam("bad"),
-            updated_at=now,
-        ),
-        [{"job": j, "done": completed[j], "bad": failed[j]} for j in job_ids],
+            updated_at=bindparam("now"),
+        )
+        .returning(done)
     )
-    complete_finished_jobs(conn, job_ids, now)
+
+
+def _current(conn: Connection, outcomes: Sequence[Outcome], worker_id: str | None) -> list[Outcome]:
+    params: dict[str, Any] = {"ids": [o.claim.item_id for o in outcomes]}
+    if worker_id is not None:
+        params["worker"] = worker_id
+    fences = {row.id: row.fence for row in conn.execute(_fences(worker_id is not None), params)}
+    return [o for o in outcomes if fences.get(o.claim.item_id) == o.claim.fence]
+
+
+def _write(conn: Connection, accepted: Sequence[Outcome], now: int) -> None:
+    conn.execute(
+        _finish_items(),
+        {
+            "ids": [o.claim.item_id for o in accepted],
+            "failed": [o.claim.item_id for o in accepted if o.status == ItemStatus.FAILED],
+        },
+    )
+    conn.execute(insert(results), [_result_row(o, now) for o in accepted])
+    completed = Counter(o.claim.job_id for o in accepted if o.status == ItemStatus.SUCCESSFUL)
+    failed = Counter(o.claim.job_id for o in accepted if o.status == ItemStatus.FAILED)
+    finished = []
+    for job_id in sorted(set(completed) | set(failed)):  # one lock order: no deadlocks
+        counts = {"job": job_id, "done": completed[job_id], "bad": failed[job_id], "now": now}
+        if conn.execute(_count(), counts).scalar():
+            finished.append(job_id)
+    complete_finished_jobs(conn, finished, now)
 
 
 def _result_row(outcome: Outcome, now: int) -> dict[str, Any]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 
 from inferjobs.domain.status import ItemStatus, JobStatus
 from inferjobs.storage.db import Database, now_ms
@@ -40,58 +42,98 @@ CLAIM_COLUMNS = (
 )
 
 
+@cache
+def _head_query() -> Any:
+    return (
+        select(items.c.model_key)
+        .where(
+            items.c.status == ItemStatus.PENDING,
+            items.c.model_key.in_(bindparam("served", expanding=True)),
+        )
+        .order_by(items.c.priority.desc(), items.c.fair_rank, items.c.id)
+        .limit(1)
+    )
+
+
 def next_model_key(db: Database, served: Sequence[str]) -> str | None:
     """The model version whose head item should run next (priority, then fair rank)."""
     if not served:
         return None
-    query = (
-        select(items.c.model_key)
-        .where(items.c.status == ItemStatus.PENDING, items.c.model_key.in_(served))
-        .order_by(items.c.priority.desc(), items.c.fair_rank, items.c.id)
-        .limit(1)
-    )
     with db.read() as conn:
-        return conn.execute(query).scalar_one_or_none()
+        return conn.execute(_head_query(), {"served": list(served)}).scalar_one_or_none()
 
 
-def claim(db: Database, worker_id: str, model_key: str, limit: int, lease_ms: int) -> list[Claim]:
-    """Take up to `limit` pending items of one model version, in queue order."""
-    now = now_ms()
+@cache
+def _claim_statement() -> Any:
+    """Built once: statements are costly to construct, cheap to run again."""
     picked = (
         select(items.c.id)
-        .where(items.c.status == ItemStatus.PENDING, items.c.model_key == model_key)
+        .where(items.c.status == ItemStatus.PENDING, items.c.model_key == bindparam("model"))
         .order_by(items.c.priority.desc(), items.c.fair_rank, items.c.id)
-        .limit(limit)
+        .limit(bindparam("limit"))
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    statement = (
+    return (
         update(items)
         .where(items.c.id.in_(picked))
         .values(
             status=ItemStatus.RUNNING,
             fence=items.c.fence + 1,
             attempts=items.c.attempts + 1,
-            lease_owner=worker_id,
-            lease_expires_at=now + lease_ms,
-            started_at=func.coalesce(items.c.started_at, now),
+            lease_owner=bindparam("worker"),
+            lease_expires_at=bindparam("expires"),
+            started_at=func.coalesce(items.c.started_at, bindparam("now")),
         )
         .returning(*CLAIM_COLUMNS)
     )
+
+
+@cache
+def _start_statement() -> Any:
+    return (
+        update(jobs)
+        .where(
+            jobs.c.id.in_(bindparam("jobs", expanding=True)), jobs.c.status == JobStatus.SUBMITTED
+        )
+        .values(
+            status=JobStatus.IN_PROGRESS, started_at=bindparam("now"), updated_at=bindparam("now")
+        )
+    )
+
+
+def claim(
+    db: Database,
+    worker_id: str,
+    model_key: str,
+    limit: int,
+    lease_ms: int,
+    started: set[str] | None = None,
+) -> list[Claim]:
+    """Take up to `limit` pending items of one model version, in queue order.
+
+    Their jobs become IN_PROGRESS; `started` (the caller's memory of jobs it already saw
+    started) spares that update for the following batches of the same jobs.
+    """
+    now = now_ms()
+    params = {
+        "model": model_key,
+        "limit": limit,
+        "worker": worker_id,
+        "expires": now + lease_ms,
+        "now": now,
+    }
     with db.write() as conn:
-        claims = [Claim(*row) for row in conn.execute(statement)]
-        if claims:
-            _mark_started(conn, {c.job_id for c in claims}, now)
+        claims = [Claim(*row) for row in conn.execute(_claim_statement(), params)]
+        fresh = sorted({c.job_id for c in claims} - (started or set()))
+        if fresh:
+            conn.execute(_start_statement(), {"jobs": fresh, "now": now})
+    if started is not None:
+        if len(started) > 10_000:
+            started.clear()
+        started.update(fresh)
     claims.sort(key=lambda c: c.item_id)
     return claims
-
-
-def _mark_started(conn: Connection, job_ids: set[str], now: int) -> None:
-    conn.execute(
-        update(jobs)
-        .where(jobs.c.id.in_(sorted(job_ids)), jobs.c.status == JobStatus.SUBMITTED)
-        .values(status=JobStatus.IN_PROGRESS, started_at=now, updated_at=now)
-    )
 
 
 def extend(db: Database, worker_id: str, claims: Sequence[Claim], lease_ms: int) -> set[int]:

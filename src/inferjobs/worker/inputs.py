@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from inferjobs.domain import media
 from inferjobs.domain.model_spec import ModelSpec
@@ -19,6 +20,16 @@ from inferjobs.storage.tables import item_values, items, jobs
 from inferjobs.worker.fetch import Fetcher
 
 
+@cache
+def _values_query() -> Any:
+    return (
+        select(item_values, jobs.c.explain)
+        .join(items, items.c.id == item_values.c.item_id)
+        .join(jobs, jobs.c.id == items.c.job_id)
+        .where(item_values.c.item_id.in_(bindparam("ids", expanding=True)))
+    )
+
+
 def load(
     db: Database,
     blobs: LocalBlobStore,
@@ -26,16 +37,9 @@ def load(
     spec: ModelSpec,
     claims: Sequence[Claim],
 ) -> dict[int, ItemInput | ItemError]:
-    ids = [c.item_id for c in claims]
-    values_query = select(item_values).where(item_values.c.item_id.in_(ids))
-    explain_query = (
-        select(items.c.id, jobs.c.explain)
-        .join(jobs, jobs.c.id == items.c.job_id)
-        .where(items.c.id.in_(ids))
-    )
     with db.read() as conn:
-        rows = conn.execute(values_query).all()
-        explain = dict(conn.execute(explain_query).tuples().all())
+        rows = conn.execute(_values_query(), {"ids": [c.item_id for c in claims]}).all()
+    explain = {row.item_id: row.explain for row in rows}
     jobs_of = {c.item_id: c.job_id for c in claims}
     values: dict[int, dict[str, bytes]] = defaultdict(dict)
     kinds: dict[int, dict[str, str]] = defaultdict(dict)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from inferjobs.worker.worker import Worker
 
 log = logging.getLogger(__name__)
+REVISIT_SECONDS = 0.1
 
 
 class Slot:
@@ -33,6 +34,9 @@ class Slot:
         self.runner = SlotRunner(worker.ledger, str(worker.cache_dir), worker.memory_limit_mib)
         self._held: list[queue.Claim] = []
         self._lock = threading.Lock()
+        self._started: set[str] = set()  # jobs this slot has seen IN_PROGRESS
+        self._full = False  # whether the last claim filled a batch
+        self._revisit_at = 0.0
 
     @property
     def held(self) -> list[queue.Claim]:
@@ -61,31 +65,45 @@ class Slot:
 
     def run_once(self) -> bool:
         """Claim and run one batch; False when there was nothing to do."""
-        specs = self.worker.specs
-        candidates = [k for k in self.worker.served if self.runner.can_take(specs[k])]
-        model_key = queue.next_model_key(self.worker.db, candidates)
-        if model_key is None or not self.runner.use(specs[model_key]):
+        model_key = self._next_model()
+        if model_key is None:
             return False
-        claims = self._claim(specs[model_key])
+        spec = self.worker.specs[model_key]
+        if not self.runner.use(spec):
+            return False
+        claims = self._claim(spec)
+        self._full = len(claims) == self.worker.batch_size(spec)
         if not claims:
             return True
         self._hold(claims)
         try:
-            self._run_batch(specs[model_key], claims)
+            self._run_batch(spec, claims)
         finally:
             self._hold([])
         return True
 
+    def _next_model(self) -> str | None:
+        """The model version to claim for: while the last batch came full, stay on it for up
+        to REVISIT_SECONDS before asking the queue again (saves a query per batch)."""
+        current = self.runner.current
+        if current is not None and self._full and time.monotonic() < self._revisit_at:
+            return current.key
+        self._revisit_at = time.monotonic() + REVISIT_SECONDS
+        specs = self.worker.specs
+        candidates = [k for k in self.worker.served if self.runner.can_take(specs[k])]
+        return queue.next_model_key(self.worker.db, candidates)
+
     def _claim(self, spec: ModelSpec) -> list[queue.Claim]:
         size = self.worker.batch_size(spec)
-        lease = self.worker.lease_ms
-        claims = queue.claim(self.worker.db, self.worker.id, spec.key, size, lease)
+        claims = self._claim_some(spec, size)
         if claims and len(claims) < size and spec.max_batch_wait_ms:
             time.sleep(spec.max_batch_wait_ms / 1000)  # let a fuller batch gather
-            claims += queue.claim(
-                self.worker.db, self.worker.id, spec.key, size - len(claims), lease
-            )
+            claims += self._claim_some(spec, size - len(claims))
         return claims
+
+    def _claim_some(self, spec: ModelSpec, count: int) -> list[queue.Claim]:
+        worker = self.worker
+        return queue.claim(worker.db, worker.id, spec.key, count, worker.lease_ms, self._started)
 
     def _run_batch(self, spec: ModelSpec, claims: Sequence[queue.Claim]) -> None:
         started = now_ms()
