@@ -45,22 +45,25 @@ CLAIM_COLUMNS = (
 @cache
 def _head_query() -> Any:
     return (
-        select(items.c.model_key)
-        .where(
-            items.c.status == ItemStatus.PENDING,
-            items.c.model_key.in_(bindparam("served", expanding=True)),
-        )
+        select(items.c.priority, items.c.fair_rank, items.c.id)
+        .where(items.c.status == ItemStatus.PENDING, items.c.model_key == bindparam("model"))
         .order_by(items.c.priority.desc(), items.c.fair_rank, items.c.id)
         .limit(1)
     )
 
 
 def next_model_key(db: Database, served: Sequence[str]) -> str | None:
-    """The model version whose head item should run next (priority, then fair rank)."""
-    if not served:
-        return None
+    """The model version whose head item should run next (priority, then fair rank).
+
+    One index probe per model version: an IN list over all of them would sort the queue.
+    """
+    heads = []
     with db.read() as conn:
-        return conn.execute(_head_query(), {"served": list(served)}).scalar_one_or_none()
+        for key in served:
+            row = conn.execute(_head_query(), {"model": key}).first()
+            if row is not None:
+                heads.append(((-row.priority, row.fair_rank, row.id), key))
+    return min(heads)[1] if heads else None
 
 
 @cache

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -143,7 +144,8 @@ items = Table(
     Column("queued_at", BigInteger, nullable=False),
     Column("started_at", BigInteger, nullable=True),
     UniqueConstraint("job_id", "name", name="uq_items_job_name"),
-    Index("ix_items_queue", "status", "model_key", "priority", "fair_rank"),
+    # In claim order, so the head of a model's queue is found without sorting.
+    Index("ix_items_queue_order", "status", "model_key", text("priority DESC"), "fair_rank", "id"),
     Index("ix_items_lease", "status", "lease_expires_at"),
 )
 

@@ -1,0 +1,28 @@
+"""an index in claim order (priority descending), so claims never sort the queue
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-27
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.drop_index("ix_items_queue", table_name="items")
+    op.create_index(
+        "ix_items_queue_order",
+        "items",
+        ["status", "model_key", sa.text("priority DESC"), "fair_rank", "id"],
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_items_queue_order", table_name="items")
+    op.create_index("ix_items_queue", "items", ["status", "model_key", "priority", "fair_rank"])
