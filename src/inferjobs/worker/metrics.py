@@ -34,10 +34,12 @@ MODEL_LATENCY = Histogram(
 
 
 def observe_batch(model: str, accepted: Sequence[Outcome], rejected: int, now_ms: int) -> None:
+    latency, model_latency = LATENCY.labels(model), MODEL_LATENCY.labels(model)
+    failed = sum(1 for o in accepted if o.status != ItemStatus.SUCCESSFUL)
+    ITEMS.labels(model, "successful").inc(len(accepted) - failed)
+    ITEMS.labels(model, "failed").inc(failed)
     for outcome in accepted:
-        status = "successful" if outcome.status == ItemStatus.SUCCESSFUL else "failed"
-        ITEMS.labels(model, status).inc()
-        LATENCY.labels(model).observe(max(0, now_ms - outcome.started_at) / 1000)
-        MODEL_LATENCY.labels(model).observe(outcome.model_latency_ms / 1000)
+        latency.observe(max(0, now_ms - outcome.started_at) / 1000)
+        model_latency.observe(outcome.model_latency_ms / 1000)
     if rejected:
         REJECTED.labels(model).inc(rejected)
