@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from rich.console import Console
 
 from inferjobs import cli_jobs, logs
 from inferjobs.config import Settings
-from inferjobs.errors import InferJobsError
+from inferjobs.errors import InferJobsError, ServiceUnavailable
 
 if TYPE_CHECKING:
     from inferjobs.runtime import Runtime
@@ -31,6 +32,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 cli_jobs.register(app)
 out = Console(width=None if sys.stdout.isatty() else 200)  # pipes get whole lines
+DATABASE_RETRY_SECONDS = 2.0
 err = Console(stderr=True)
 
 DataDir = Annotated[
@@ -60,12 +62,17 @@ def settings_from(data_dir: Path | None = None, database_url: str | None = None)
     return settings
 
 
-def _runtime(settings: Settings) -> Runtime:
+def _runtime(settings: Settings, *, wait_for_database: bool = False) -> Runtime:
     from inferjobs.runtime import Runtime  # heavy (SQLAlchemy, Alembic): only when needed
 
     try:
         runtime = Runtime.build(settings)
         runtime.prepare()
+    except ServiceUnavailable:
+        if wait_for_database:
+            raise
+        err.print("[red]cannot start:[/red] the database is unavailable")
+        raise typer.Exit(1) from None
     except InferJobsError as exc:
         err.print(f"[red]cannot start:[/red] {exc.message}")
         raise typer.Exit(1) from None
@@ -106,7 +113,7 @@ def serve(
         out.print(
             "Try:\n"
             f"  curl -H 'Authorization: ApiKey {key}' {url}/api/models\n"
-            "  inferjobs submit ed542963de 1.0.1 --text 'inferjobs is great!' --wait\n"
+            f"  {_command()} submit ed542963de 1.0.1 --text 'inferjobs is great!' --wait\n"
             f"  OpenAPI docs: {url}/docs"
         )
     uvicorn.run(
@@ -117,6 +124,14 @@ def serve(
         access_log=False,
         log_config=None,
     )
+
+
+def _command() -> str:
+    """How this shell reaches the `inferjobs` command (e.g. .venv/bin/inferjobs)."""
+    invoked = Path(sys.argv[0])
+    if invoked.name == "inferjobs" and invoked.exists() and not shutil.which("inferjobs"):
+        return os.path.relpath(invoked)
+    return "inferjobs"
 
 
 def _describe_db(settings: Settings) -> str:
@@ -156,7 +171,7 @@ def worker(
     settings = settings_from(data_dir, database_url)
     if processes > 1:
         raise typer.Exit(_run_children(processes))
-    runtime = _runtime(settings)
+    runtime = _runtime_when_ready(settings, stop)
     from inferjobs.worker.worker import Worker
 
     one = Worker(settings, runtime.db, runtime.blobs, runtime.installed)
@@ -168,6 +183,17 @@ def worker(
     one.stop()  # stop claiming; running batches get the grace period, then are given back
     thread.join(settings.worker.stop_grace_seconds + 5)
     runtime.close()
+
+
+def _runtime_when_ready(settings: Settings, stop: threading.Event) -> Runtime:
+    """The runtime, waiting for the database if it is down (a worker outlives an outage)."""
+    while True:
+        try:
+            return _runtime(settings, wait_for_database=True)
+        except ServiceUnavailable as exc:
+            err.print(f"[yellow]waiting for the database:[/yellow] {exc.message}")
+        if stop.wait(DATABASE_RETRY_SECONDS):
+            raise typer.Exit(0)
 
 
 def _stop_on_signals(stop: Any) -> None:

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from inferjobs import __version__
-from inferjobs.api import errors
+from inferjobs.api import errors, openapi
 from inferjobs.api.metrics import registry_for
 from inferjobs.api.routes import jobs, models, results, system
 from inferjobs.runtime import Runtime
@@ -48,6 +48,7 @@ def create_app(runtime: Runtime, *, worker: bool = False, slots: int | None = No
     )
     app.add_middleware(BodyLimit, limit=runtime.settings.api.max_body_bytes)
     errors.install(app)
+    openapi.install(app)
     for module in (system, jobs, results, models):
         app.include_router(module.router)
     return app

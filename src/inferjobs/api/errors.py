@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from inferjobs.errors import InferJobsError
 
@@ -52,6 +53,11 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = "no such route: see /docs for the API"
         return error_response(exc.status_code, message, dict(exc.headers or {}))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _disconnected(_request: Request, _exc: ClientDisconnect) -> JSONResponse:
+        # The client went away while sending its body: nobody reads this answer.
+        return error_response(400, "the client disconnected before its request was read")
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -28,6 +28,7 @@ SORT_COLUMNS = {
     "fail": jobs.c.failed,
     "model": jobs.c.model_name,
 }
+MAX_PAGE = 1_000_000_000
 STATUS_GROUPS = {
     "all": None,
     "pending": PENDING_JOB_STATUSES,
@@ -151,8 +152,8 @@ def _order(sort_by: str | None, direction: str | None) -> list[Any]:
 
 def page_number(value: str | None) -> int:
     number = _integer(value, "page", 1)
-    if number < 0:
-        raise BadRequest("page: expected a page number from 1")
+    if not 0 <= number <= MAX_PAGE:  # a larger one would overflow the database's offset
+        raise BadRequest(f"page: expected a page number from 1 to {MAX_PAGE}")
     return max(1, number)
 
 

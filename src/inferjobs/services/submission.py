@@ -16,6 +16,7 @@ from inferjobs.storage.job_rows import NewItem, StoredValue
 INLINE_TYPES = ("text", "embedded")
 EXTERNAL_TYPES = ("aws-s3", "aws-s3-folder", "storage-grid", "azureblob", "jdbc")
 MAX_NAME = 500
+MAX_TIMEOUT_MS = 366 * 24 * 3_600_000  # a year; larger ones would overflow time arithmetic
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,10 @@ def _boolean(value: Any) -> bool:
 def _timeout(value: Any) -> int | None:
     if value is None or value == 0:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BadRequest("timeout: expected a positive whole number of milliseconds")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_TIMEOUT_MS:
+        raise BadRequest(
+            f"timeout: expected a positive whole number of milliseconds up to {MAX_TIMEOUT_MS}"
+        )
     return value
 
 

@@ -47,6 +47,12 @@ class SlotRunner:
         self.process = ModelProcess(spec, self.cache_dir, limit)
         return True
 
+    def start(self) -> None:
+        """Start the model process if it is not running (ModelLoadError if it cannot load)."""
+        assert self.process is not None
+        if not self.process.alive:
+            self.process.start()
+
     def run(
         self, items: Sequence[ItemInput], abort: Callable[[], bool]
     ) -> list[Outputs | Exception]:

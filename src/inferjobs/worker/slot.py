@@ -110,8 +110,9 @@ class Slot:
         loaded = inputs.load(self.worker.db, self.worker.blobs, self.worker.fetcher, spec, claims)
         fetched = now_ms()
         runnable = [(c, v) for c in claims if isinstance(v := loaded[c.item_id], ItemInput)]
-        clock = time.perf_counter()
         try:
+            self.runner.start()  # a model that loads is not counted as model latency
+            clock = time.perf_counter()
             produced = self._predict(spec, [v for _, v in runnable], claims)
         except ModelLoadError as exc:
             self.worker.fail_jobs({c.job_id for c in claims}, exc.message)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from inferjobs.api import openapi
 from inferjobs.api.deps import Caller, RuntimeDep
 from inferjobs.errors import BadRequest, PayloadTooLarge
 
@@ -42,7 +43,7 @@ def _idempotency_key(request: Request) -> str | None:
     return key
 
 
-@router.post("", status_code=200)
+@router.post("", status_code=200, openapi_extra=openapi.SUBMIT)
 async def submit(request: Request, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
     body = _json(await _read_body(request, runtime.settings.api.max_body_bytes))
     key = _idempotency_key(request)
@@ -62,7 +63,7 @@ def features(runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
     }
 
 
-@router.get("/history")
+@router.get("/history", openapi_extra=openapi.HISTORY)
 def history(
     request: Request, response: Response, runtime: RuntimeDep, who: Caller
 ) -> list[dict[str, Any]]:
@@ -90,7 +91,7 @@ def close(job_id: str, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
     return runtime.jobs.close(who, job_id)
 
 
-@router.post("/{job_id}/{source}/{input_name}")
+@router.post("/{job_id}/{source}/{input_name}", openapi_extra=openapi.CHUNK)
 async def upload(
     job_id: str, source: str, input_name: str, request: Request, runtime: RuntimeDep, who: Caller
 ) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from inferjobs.api import openapi
 from inferjobs.api.deps import Caller, RuntimeDep
 from inferjobs.errors import BadRequest, NotFound
 from inferjobs.services import model_wire
@@ -29,7 +30,7 @@ def _all_models(runtime: Any) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/models")
+@router.get("/models", openapi_extra=openapi.MODELS)
 def list_models(request: Request, runtime: RuntimeDep, who: Caller) -> list[dict[str, Any]]:
     params = request.query_params
     found = model_wire.filter_models(_all_models(runtime), params)
@@ -147,7 +148,7 @@ def _version(runtime: Any, model_id: str, version: str) -> dict[str, Any]:
     return model_wire.version(record, runtime.catalog.versions_of(model_id))
 
 
-@router.patch("/models/{model_id}/versions/{version}")
+@router.patch("/models/{model_id}/versions/{version}", openapi_extra=openapi.JSON_OBJECT)
 async def patch_version(
     model_id: str, version: str, request: Request, runtime: RuntimeDep, who: Caller
 ) -> dict[str, Any]:
@@ -158,7 +159,7 @@ async def patch_version(
     return await run_in_threadpool(_version, runtime, model_id, version)
 
 
-@router.patch("/models/{model_id}/versions/{version}/processing")
+@router.patch("/models/{model_id}/versions/{version}/processing", openapi_extra=openapi.JSON_OBJECT)
 async def patch_processing(
     model_id: str, version: str, request: Request, runtime: RuntimeDep, who: Caller
 ) -> dict[str, Any]:
@@ -170,7 +171,7 @@ async def patch_processing(
 async def _object(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         raise BadRequest("the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
