@@ -134,3 +134,32 @@ def test_items_abandoned_too_often_fail_with_a_reason(database_url: str, tmp_pat
         with rt.db.read() as conn:
             error = conn.execute(select(results.c.error)).scalar_one()
         assert "abandoned" in error
+
+
+def test_concurrent_submits_of_one_account_do_not_deadlock(
+    database_url: str, tmp_path: Path
+) -> None:
+    with runtime_for(database_url, tmp_path) as rt:
+        who = principal(rt)
+        errors: list[BaseException] = []
+
+        start = threading.Barrier(8)
+
+        def submitter(n: int) -> None:
+            try:
+                start.wait()
+                for k in range(15):
+                    _submit(rt, who, 2, f"t{n}-{k}-")
+            except BaseException as exc:  # collected: a deadlock would surface here
+                errors.append(exc)
+
+        threads = [threading.Thread(target=submitter, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        with rt.db.read() as conn:
+            assert conn.execute(select(func.count()).select_from(items)).scalar_one() == 240
+            ranks = conn.execute(select(items.c.fair_rank)).scalars().all()
+        assert len(set(ranks)) == 240, "fair ranks of one account never collide"

@@ -119,7 +119,9 @@ def enqueue_items(
 
 def _fair_start(conn: Connection, account_id: str, model_key: str, priority: int, now: int) -> int:
     clock = conn.execute(
-        select(accounts.c.fair_clock).where(accounts.c.id == account_id).with_for_update()
+        select(accounts.c.fair_clock)
+        .where(accounts.c.id == account_id)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: no deadlock with FK checks
     ).scalar_one()
     head = conn.execute(
         select(func.min(items.c.fair_rank)).where(
