@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
@@ -87,7 +88,7 @@ class JobService:
             return self._submission(existing)
         if prepared.items or prepared.expansion:
             self.on_enqueue()
-        return self._submission(self._load(job_id))
+        return self._fresh_submission(row, who, spec, [i.name for i in prepared.items])
 
     def _prepare(self, job_id: str, request: submission.JobRequest, spec: ModelSpec) -> Prepared:
         """The job's items (inline values stored), or its sealed external source."""
@@ -252,6 +253,30 @@ class JobService:
     def _image(self, row: Row[Any]) -> bool:
         record = self.catalog.versions().get(f"{row.model_id}:{row.model_version}")
         return bool(record and record.spec.image_classification)
+
+    def _fresh_submission(
+        self, row: dict[str, Any], who: Principal, spec: ModelSpec, names: list[str]
+    ) -> dict[str, Any]:
+        """The submission object of a job just inserted, built without reading it back."""
+        view = SimpleNamespace(
+            **row,
+            started_at=None,
+            finished_at=None,
+            error=None,
+            user_first_name=who.first_name,
+            user_last_name=who.last_name,
+            user_email=who.email,
+            user_status="ACTIVE",
+        )
+        body = wire.job_object(
+            view,
+            image_classification=spec.image_classification,
+            inputs=[],
+            hours_delete_input=self.settings.retention.input_hours,
+        )
+        body["totalInputs"] = row["total"]
+        body["jobInputs"] = {"identifier": names[: self.settings.api.job_inputs_limit]}
+        return body
 
     def _submission(self, row: Row[Any]) -> dict[str, Any]:
         body = self.job_object(row)

@@ -7,8 +7,10 @@ import hmac
 import secrets
 import string
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from inferjobs.errors import NotFound, Unauthorized
 from inferjobs.storage.db import Database, now_ms
@@ -27,6 +29,9 @@ class Principal:
     account_id: str
     is_admin: bool
     high_priority: bool
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,24 @@ def _random(length: int) -> str:
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@cache
+def _key_query() -> Any:
+    return (
+        select(
+            api_keys.c.secret_hash,
+            api_keys.c.user_id,
+            api_keys.c.account_id,
+            api_keys.c.is_admin,
+            api_keys.c.high_priority,
+            users.c.first_name,
+            users.c.last_name,
+            users.c.email,
+        )
+        .join(users, users.c.id == api_keys.c.user_id)
+        .where(api_keys.c.prefix == bindparam("prefix"), api_keys.c.revoked_at.is_(None))
+    )
 
 
 class KeyService:
@@ -133,15 +156,17 @@ class KeyService:
         prefix, dot, secret = key.strip().partition(".")
         if not dot or not prefix or not secret:
             raise Unauthorized("invalid API key: expected '<prefix>.<secret>'")
-        query = select(
-            api_keys.c.secret_hash,
-            api_keys.c.user_id,
-            api_keys.c.account_id,
-            api_keys.c.is_admin,
-            api_keys.c.high_priority,
-        ).where(api_keys.c.prefix == prefix, api_keys.c.revoked_at.is_(None))
         with self.db.read() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_key_query(), {"prefix": prefix}).first()
         if row is None or not hmac.compare_digest(row.secret_hash, _hash(secret)):
             raise Unauthorized("invalid or revoked API key")
-        return Principal(prefix, row.user_id, row.account_id, row.is_admin, row.high_priority)
+        return Principal(
+            prefix,
+            row.user_id,
+            row.account_id,
+            row.is_admin,
+            row.high_priority,
+            row.first_name,
+            row.last_name,
+            row.email,
+        )

@@ -98,7 +98,9 @@ def check_queue_room(conn: Connection, account_id: str, adding: int, limit: int)
     """
     if not limit:
         return
-    conn.execute(select(accounts.c.id).where(accounts.c.id == account_id).with_for_update())
+    conn.execute(
+        select(accounts.c.id).where(accounts.c.id == account_id).with_for_update(key_share=True)
+    )
     queued = queued_items(conn, account_id)
     if queued + max(adding, 1) > limit:
         raise TooManyRequests(

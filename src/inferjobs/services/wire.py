@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row
-
 from inferjobs.storage.db import now_ms
 
 # When retention deleted a finished job's inputs and results (wire field, jobs column).
@@ -25,7 +23,7 @@ def timestamp(ms: int | None) -> str | None:
 
 
 def job_object(
-    row: Row[Any],
+    row: Any,  # a jobs row joined with its user (job_rows.job_query), or the same as attributes
     *,
     image_classification: bool,
     inputs: list[str],

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from inferjobs.domain.status import ItemStatus
 from inferjobs.storage.db import now_ms
@@ -42,7 +43,12 @@ class NewItem:
 
 
 def insert_job(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(insert(jobs).values(**row))
+    conn.execute(_insert_job(), row)
+
+
+@cache
+def _insert_job() -> Any:
+    return insert(jobs)
 
 
 def insert_secret(
@@ -91,11 +97,7 @@ def enqueue_items(
         }
         for i, item in enumerate(new_items)
     ]
-    ids = (
-        conn.execute(insert(items).returning(items.c.id, sort_by_parameter_order=True), rows)
-        .scalars()
-        .all()
-    )
+    ids = conn.execute(_insert_items(), rows).scalars().all()
     values = [
         {
             "item_id": item_id,
@@ -109,26 +111,52 @@ def enqueue_items(
         for item_id, item in zip(ids, new_items, strict=True)
         for v in item.values
     ]
-    conn.execute(insert(item_values), values)
-    conn.execute(
+    conn.execute(_insert_values(), values)
+    conn.execute(_set_clock(), {"account": account_id, "clock": start + len(new_items)})
+
+
+# Statements are built once: building one costs more than running it again.
+@cache
+def _insert_items() -> Any:
+    return insert(items).returning(items.c.id, sort_by_parameter_order=True)
+
+
+@cache
+def _insert_values() -> Any:
+    return insert(item_values)
+
+
+@cache
+def _set_clock() -> Any:
+    return (
         update(accounts)
-        .where(accounts.c.id == account_id)
-        .values(fair_clock=start + len(new_items))
+        .where(accounts.c.id == bindparam("account"))
+        .values(fair_clock=bindparam("clock"))
+    )
+
+
+@cache
+def _clock() -> Any:
+    return (
+        select(accounts.c.fair_clock)
+        .where(accounts.c.id == bindparam("account"))
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: no deadlock with FK checks
+    )
+
+
+@cache
+def _queue_head() -> Any:
+    return select(func.min(items.c.fair_rank)).where(
+        items.c.status == ItemStatus.PENDING,
+        items.c.model_key == bindparam("model"),
+        items.c.priority == bindparam("priority"),
     )
 
 
 def _fair_start(conn: Connection, account_id: str, model_key: str, priority: int, now: int) -> int:
-    clock = conn.execute(
-        select(accounts.c.fair_clock)
-        .where(accounts.c.id == account_id)
-        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: no deadlock with FK checks
-    ).scalar_one()
+    clock = conn.execute(_clock(), {"account": account_id}).scalar_one()
     head = conn.execute(
-        select(func.min(items.c.fair_rank)).where(
-            items.c.status == ItemStatus.PENDING,
-            items.c.model_key == model_key,
-            items.c.priority == priority,
-        )
+        _queue_head(), {"model": model_key, "priority": priority}
     ).scalar_one_or_none()
     # With an empty queue the virtual clock is wall time (1 item = 1 ms), so old usage is
     # forgiven at that rate instead of weighing on an account for ever.

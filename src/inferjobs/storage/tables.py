@@ -123,6 +123,7 @@ jobs = Table(
     Index("ix_jobs_key_created", "key_prefix", "created_at"),
     Index("ix_jobs_account_created", "account_id", "created_at"),
     Index("ix_jobs_status", "status"),
+    Index("ix_jobs_account_status", "account_id", "status"),
     UniqueConstraint("key_prefix", "idempotency_key", name="uq_jobs_key_idempotency"),
 )
 

@@ -1,4 +1,5 @@
-"""an index in claim order (priority descending), so claims never sort the queue
+"""an index in claim order (priority descending), so claims never sort the queue; active jobs
+of an account by index (the queued-items limit)
 
 Revision ID: 0005
 Revises: 0004
@@ -21,8 +22,10 @@ def upgrade() -> None:
         "items",
         ["status", "model_key", sa.text("priority DESC"), "fair_rank", "id"],
     )
+    op.create_index("ix_jobs_account_status", "jobs", ["account_id", "status"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_jobs_account_status", table_name="jobs")
     op.drop_index("ix_items_queue_order", table_name="items")
     op.create_index("ix_items_queue", "items", ["status", "model_key", "priority", "fair_rank"])
