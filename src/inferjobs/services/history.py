@@ -44,6 +44,7 @@ class HistoryQuery:
     order_by: list[Any]
     page: int
     per_page: int
+    by_user: bool  # whether a filter needs the users table
 
 
 def parse(params: Mapping[str, str], who: Principal, max_per_page: int) -> HistoryQuery:
@@ -83,6 +84,7 @@ def parse(params: Mapping[str, str], who: Principal, max_per_page: int) -> Histo
         _order(params.get("sort-by"), params.get("direction")),
         page_number(params.get("page")),
         page_size(params.get("per-page"), max_per_page),
+        bool(params.get("user")),
     )
 
 

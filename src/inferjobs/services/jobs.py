@@ -26,7 +26,7 @@ from inferjobs.storage import job_rows, outcomes
 from inferjobs.storage.blobs import LocalBlobStore
 from inferjobs.storage.db import Database, now_ms
 from inferjobs.storage.job_rows import NewItem, StoredValue
-from inferjobs.storage.tables import jobs
+from inferjobs.storage.tables import jobs, users
 
 
 @dataclass(frozen=True)
@@ -306,12 +306,19 @@ class JobService:
     ) -> tuple[list[dict[str, Any]], bool]:
         """One page of the caller's jobs, and whether another page follows."""
         query = history.parse(params, who, self.settings.api.history_max_per_page)
-        statement = (
-            job_rows.job_query()
+        # Page through ids alone (an index-only scan past the skipped rows), then read the page
+        page_ids = (
+            select(jobs.c.id)
+            .select_from(jobs.join(users, users.c.id == jobs.c.user_id) if query.by_user else jobs)
             .where(*query.filters)
             .order_by(*query.order_by)
             .offset((query.page - 1) * query.per_page)
             .limit(query.per_page + 1)
+        )
+        statement = (
+            job_rows.job_query()
+            .where(jobs.c.id.in_(page_ids.scalar_subquery()))
+            .order_by(*query.order_by)
         )
         with self.db.read() as conn:
             rows = conn.execute(statement).all()

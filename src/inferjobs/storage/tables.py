@@ -120,8 +120,8 @@ jobs = Table(
     Column("updated_at", BigInteger, nullable=False),
     Column("inputs_purged_at", BigInteger, nullable=True),  # retention deleted the inputs
     Column("results_purged_at", BigInteger, nullable=True),  # retention deleted the results
-    Index("ix_jobs_key_created", "key_prefix", "created_at"),
-    Index("ix_jobs_account_created", "account_id", "created_at"),
+    Index("ix_jobs_key_created_id", "key_prefix", "created_at", "id"),
+    Index("ix_jobs_account_created_id", "account_id", "created_at", "id"),
     Index("ix_jobs_status", "status"),
     Index("ix_jobs_account_status", "account_id", "status"),
     UniqueConstraint("key_prefix", "idempotency_key", name="uq_jobs_key_idempotency"),
