@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 
 from inferjobs.domain.status import ItemStatus, JobStatus
 from inferjobs.errors import Gone, NotFound
@@ -14,6 +15,7 @@ from inferjobs.storage.blobs import LocalBlobStore
 from inferjobs.storage.db import Database
 from inferjobs.storage.tables import items, results
 
+_NOT_FAILED = (ItemStatus.PENDING, ItemStatus.RUNNING, ItemStatus.SUCCESSFUL)
 _ENDED_WITHOUT_RESULT = {
     ItemStatus.CANCELED.value: "the job was canceled before this item finished",
     ItemStatus.TIMEDOUT.value: "the job timed out before this item finished",
@@ -30,29 +32,26 @@ def ensure_kept(job: Row[Any]) -> None:
         )
 
 
-def build(db: Database, job: Row[Any], base_url: str) -> dict[str, Any]:
-    """The results object of GET /results/{job}."""
-    ensure_kept(job)
-    query = (
-        select(items.c.name, items.c.status.label("item_status"), items.c.input_bytes, results)
-        .select_from(items.outerjoin(results, results.c.item_id == items.c.id))
-        .where(
-            items.c.job_id == job.id,
-            items.c.status.notin_((ItemStatus.PENDING, ItemStatus.RUNNING)),
-        )
-        .order_by(items.c.id)
-    )
+def stream(db: Database, job: Row[Any], base_url: str) -> Iterator[bytes]:
+    """The results object of GET /results/{job}, as JSON text produced piece by piece, so
+    that a 100,000-item job is never in memory at once. Call ensure_kept() first."""
+    head = json.dumps(_summary(db, job))
+    yield (head[:-1] + ', "results": {').encode()
+    yield from _entries(db, job, base_url, successful=True)
+    yield b'}, "failures": {'
+    yield from _entries(db, job, base_url, successful=False)
+    yield b"}}"
+
+
+def _summary(db: Database, job: Row[Any]) -> dict[str, Any]:
+    query = select(
+        func.min(results.c.queue_ms),
+        func.sum(results.c.queue_ms),
+        func.avg(results.c.model_latency_ms),
+        func.sum(results.c.model_latency_ms),
+    ).where(results.c.job_id == job.id)
     with db.read() as conn:
-        rows = conn.execute(query).all()
-    done: dict[str, Any] = {}
-    failed: dict[str, Any] = {}
-    for row in rows:
-        if row.item_status == ItemStatus.SUCCESSFUL:
-            done[row.name] = _success(row, job.id, base_url)
-        else:
-            failed[row.name] = _failure(row)
-    latencies = [r.model_latency_ms for r in rows if r.model_latency_ms is not None]
-    queue_times = [r.queue_ms for r in rows if r.queue_ms is not None]
+        first_queue, total_queue, average_latency, total_latency = conn.execute(query).one()
     return {
         "jobIdentifier": job.id,
         "accountIdentifier": job.account_id,
@@ -66,17 +65,39 @@ def build(db: Database, job: Row[Any], base_url: str) -> dict[str, Any]:
         "failed": job.failed,
         "canceled": job.canceled,
         "submittedAt": wire.timestamp(job.submitted_at),
-        "initialQueueTime": min(queue_times, default=0),
-        "totalQueueTime": sum(queue_times),
-        "averageModelLatency": (sum(latencies) / len(latencies)) if latencies else 0.0,
-        "totalModelLatency": float(sum(latencies)),
+        "initialQueueTime": int(first_queue or 0),
+        "totalQueueTime": int(total_queue or 0),
+        "averageModelLatency": float(average_latency or 0.0),
+        "totalModelLatency": float(total_latency or 0.0),
         "elapsedTime": max(0, (job.finished_at or job.updated_at) - (job.submitted_at or 0))
         if job.submitted_at
         else 0,
         "inputSize": job.input_bytes,
-        "results": done,
-        "failures": failed,
     }
+
+
+def _entries(db: Database, job: Row[Any], base_url: str, *, successful: bool) -> Iterator[bytes]:
+    """`"name": {...}` pairs of the job's successful (or else ended) items, in item order."""
+    ended = (
+        items.c.status == ItemStatus.SUCCESSFUL
+        if successful
+        else items.c.status.notin_(_NOT_FAILED)
+    )
+    query = (
+        select(items.c.name, items.c.status.label("item_status"), items.c.input_bytes, results)
+        .select_from(items.outerjoin(results, results.c.item_id == items.c.id))
+        .where(items.c.job_id == job.id, ended)
+        .order_by(items.c.id)
+    )
+    separator = ""
+    with db.read() as conn:
+        for rows in conn.execution_options(yield_per=500).execute(query).partitions():
+            chunk = []
+            for row in rows:
+                entry = _success(row, job.id, base_url) if successful else _failure(row)
+                chunk.append(f"{separator}{json.dumps(row.name)}:{json.dumps(entry)}")
+                separator = ","
+            yield "".join(chunk).encode()
 
 
 def _times(row: Row[Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
 
 from inferjobs.api.deps import Caller, RuntimeDep, base_url
 from inferjobs.services import results as results_service
@@ -12,10 +13,13 @@ from inferjobs.services import results as results_service
 router = APIRouter(prefix="/api/results", tags=["results"])
 
 
-@router.get("/{job_id}")
-def get_results(job_id: str, request: Request, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
+@router.get("/{job_id}", response_class=StreamingResponse)
+def get_results(job_id: str, request: Request, runtime: RuntimeDep, who: Caller) -> Response:
+    """`finished`, counts, timing, and `results` / `failures` keyed by item name (streamed)."""
     job = runtime.jobs.visible(who, job_id)
-    return results_service.build(runtime.db, job, base_url(request, runtime))
+    results_service.ensure_kept(job)
+    body = results_service.stream(runtime.db, job, base_url(request, runtime))
+    return StreamingResponse(body, media_type="application/json")
 
 
 @router.get("/{job_id}/datasource/{item}/output/{output}")
