@@ -163,3 +163,24 @@ def test_concurrent_submits_of_one_account_do_not_deadlock(
             assert conn.execute(select(func.count()).select_from(items)).scalar_one() == 240
             ranks = conn.execute(select(items.c.fair_rank)).scalars().all()
         assert len(set(ranks)) == 240, "fair ranks of one account never collide"
+
+
+def test_one_batch_across_jobs_updates_each_job(database_url: str, tmp_path: Path) -> None:
+    with runtime_for(database_url, tmp_path) as rt:
+        who = principal(rt)
+        job_ids = [_submit(rt, who, 2, f"j{n}-") for n in range(3)]
+        claims = queue.claim(rt.db, "w", ECHO, 10, 30_000)
+        assert {c.job_id for c in claims} == set(job_ids)
+        batch = [
+            outcomes.Outcome(
+                c,
+                ItemStatus.FAILED if c.name.endswith("0") else ItemStatus.SUCCESSFUL,
+                outputs={},
+                error="x",
+            )
+            for c in claims
+        ]
+        assert len(outcomes.record(rt.db, batch, "w")) == 6
+        for job_id in job_ids:
+            job = rt.jobs.get(who, job_id)
+            assert (job["status"], job["completed"], job["failed"]) == ("COMPLETED", 1, 1)

@@ -110,12 +110,47 @@ def _write(conn: Connection, accepted: Sequence[Outcome], now: int) -> None:
     conn.execute(insert(results), [_result_row(o, now) for o in accepted])
     completed = Counter(o.claim.job_id for o in accepted if o.status == ItemStatus.SUCCESSFUL)
     failed = Counter(o.claim.job_id for o in accepted if o.status == ItemStatus.FAILED)
-    finished = []
-    for job_id in sorted(set(completed) | set(failed)):  # one lock order: no deadlocks
-        counts = {"job": job_id, "done": completed[job_id], "bad": failed[job_id], "now": now}
-        if conn.execute(_count(), counts).scalar():
-            finished.append(job_id)
+    job_ids = sorted(set(completed) | set(failed))
+    if len(job_ids) == 1:
+        counts = {
+            "job": job_ids[0],
+            "done": completed[job_ids[0]],
+            "bad": failed[job_ids[0]],
+            "now": now,
+        }
+        finished = job_ids if conn.execute(_count(), counts).scalar() else []
+    else:
+        finished = _count_many(conn, job_ids, completed, failed, now)
     complete_finished_jobs(conn, finished, now)
+
+
+def _plus(column: Any, counts: Counter[str]) -> Any:
+    return column + case(dict(counts), value=jobs.c.id, else_=0) if counts else column
+
+
+def _count_many(
+    conn: Connection, job_ids: list[str], completed: Counter[str], failed: Counter[str], now: int
+) -> list[str]:
+    """Add a batch's outcomes to several jobs in one statement; returns the jobs now done."""
+    # Lock the rows in id order first: concurrent workers then never deadlock on them.
+    conn.execute(
+        select(jobs.c.id)
+        .where(jobs.c.id.in_(job_ids))
+        .order_by(jobs.c.id)
+        .with_for_update(key_share=True)
+    )
+    done = jobs.c.completed + jobs.c.failed + jobs.c.canceled >= jobs.c.total
+    rows = conn.execute(
+        update(jobs)
+        .where(jobs.c.id.in_(job_ids))
+        .values(
+            completed=_plus(jobs.c.completed, completed),
+            failed=_plus(jobs.c.failed, failed),
+            updated_at=now,
+        )
+        .returning(jobs.c.id, done)
+    )
+    return [job_id for job_id, is_done in rows if is_done]
 
 
 def _result_row(outcome: Outcome, now: int) -> dict[str, Any]:
