@@ -223,9 +223,15 @@ class JobService:
         self.uploads.discard(job_id)
         return self.job_object(self._load(job_id))
 
-    def job_object(self, row: Row[Any], live: list[LiveWorker] | None = None) -> dict[str, Any]:
-        with self.db.read() as conn:
-            names = job_rows.item_names(conn, row.id, self.settings.api.job_inputs_limit)
+    def job_object(
+        self,
+        row: Row[Any],
+        live: list[LiveWorker] | None = None,
+        names: list[str] | None = None,
+    ) -> dict[str, Any]:
+        if names is None:
+            with self.db.read() as conn:
+                names = job_rows.item_names(conn, row.id, self.settings.api.job_inputs_limit)
         if row.status == JobStatus.OPEN:
             names = self.uploads.source_names(row.id)
         body = wire.job_object(
@@ -320,10 +326,12 @@ class JobService:
             .where(jobs.c.id.in_(page_ids.scalar_subquery()))
             .order_by(*query.order_by)
         )
-        with self.db.read() as conn:
-            rows = conn.execute(statement).all()
+        limit = self.settings.api.job_inputs_limit
+        with self.db.read() as conn:  # the page and its item names in one transaction
+            rows = conn.execute(statement).all()[: query.per_page + 1]
+            names = {r.id: job_rows.item_names(conn, r.id, limit) for r in rows[: query.per_page]}
         live = live_workers(self.db, self.settings.worker.lease_seconds)
-        page = [self.job_object(row, live) for row in rows[: query.per_page]]
+        page = [self.job_object(row, live, names[row.id]) for row in rows[: query.per_page]]
         return page, len(rows) > query.per_page
 
 
