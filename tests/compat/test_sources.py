@@ -4,8 +4,8 @@ submit_storagegrid, submit_azureblob and submit_jdbc, against real servers."""
 from __future__ import annotations
 
 import uuid
-from textwrap import dedent
 from collections.abc import Iterator
+from textwrap import dedent
 
 import pytest
 

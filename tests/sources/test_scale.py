@@ -35,17 +35,23 @@ class Fleet:
     """An API-only server and one separate worker process, to measure the worker alone."""
 
     def __init__(self, tmp: Path) -> None:
-        env = {"INFERJOBS_SOURCES__ALLOWED_HOSTS": "127.0.0.1",
-               "INFERJOBS_SOURCES__PAGE_SIZE": "500", "INFERJOBS_WORKER__BATCH_SIZE": "256"}
+        env = {
+            "INFERJOBS_SOURCES__ALLOWED_HOSTS": "127.0.0.1",
+            "INFERJOBS_SOURCES__PAGE_SIZE": "500",
+            "INFERJOBS_WORKER__BATCH_SIZE": "256",
+        }
         self.server = start_server(tmp / "api", args=("--no-worker",), extra_env=env)
         self.api = Api(self.server)
         self.worker: subprocess.Popen[bytes] | None = None
 
     def fresh_worker(self) -> int:
         self.stop_worker()
-        self.worker = subprocess.Popen([sys.executable, "-m", "inferjobs", "worker"],
-                                       env=self.server.env, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "inferjobs", "worker"],
+            env=self.server.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         return self.worker.pid
 
     def stop_worker(self) -> None:
@@ -56,9 +62,9 @@ class Fleet:
     def run(self, payload: dict[str, Any], count: int) -> float:
         """Run a job on a fresh worker; the worker's peak RSS in MiB."""
         pid = self.fresh_worker()
-        response = self.api.post("/jobs", json={"model": {"identifier": "echo",
-                                                          "version": "1.0.0"},
-                                                "input": payload})
+        response = self.api.post(
+            "/jobs", json={"model": {"identifier": "echo", "version": "1.0.0"}, "input": payload}
+        )
         assert response.status_code == 200, response.text
         job = self.api.wait(response.json()["jobIdentifier"], timeout=900)
         assert (job["status"], job["total"], job["completed"]) == ("COMPLETED", count, count)
@@ -82,18 +88,31 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
 def _folder(s3: S3Server, bucket: str, prefix: str, count: int) -> dict[str, Any]:
     client = s3.client()
     with ThreadPoolExecutor(16) as pool:
-        list(pool.map(lambda n: client.put_object(Bucket=bucket, Key=f"{prefix}/o{n:06d}.txt",
-                                                  Body=f"object {n}".encode()), range(count)))
-    return {"type": "aws-s3-folder", "accessKeyID": s3.access_key,
-            "secretAccessKey": s3.secret_key, "region": "us-east-1", "endpoint": s3.endpoint,
-            "sources": {"f": {"input.txt": {"bucket": bucket, "key": f"{prefix}/"}}}}
+        list(
+            pool.map(
+                lambda n: client.put_object(
+                    Bucket=bucket, Key=f"{prefix}/o{n:06d}.txt", Body=f"object {n}".encode()
+                ),
+                range(count),
+            )
+        )
+    return {
+        "type": "aws-s3-folder",
+        "accessKeyID": s3.access_key,
+        "secretAccessKey": s3.secret_key,
+        "region": "us-east-1",
+        "endpoint": s3.endpoint,
+        "sources": {"f": {"input.txt": {"bucket": bucket, "key": f"{prefix}/"}}},
+    }
 
 
 def _rows(pg: dict[str, str], table: str, count: int) -> dict[str, Any]:
     url = pg["url"].replace("jdbc:postgresql://", "postgresql://postgres@")
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE TABLE {table} AS SELECT n, 'row ' || n AS body "
-                     f"FROM generate_series(1, {count}) AS n")
+        conn.execute(
+            f"CREATE TABLE {table} AS SELECT n, 'row ' || n AS body "
+            f"FROM generate_series(1, {count}) AS n"
+        )
         conn.execute(f"GRANT SELECT ON {table} TO reader")
     return {"type": "jdbc", **pg, "query": f'SELECT body AS "input.txt" FROM {table} ORDER BY n'}
 
@@ -120,11 +139,12 @@ def test_a_query_streams(fleet: Fleet, pg_source: dict[str, str]) -> None:
 def test_issue_sizes(fleet: Fleet, s3: S3Server, bucket: str, pg_source: dict[str, str]) -> None:
     started = time.monotonic()
     folder = fleet.run(_folder(s3, bucket, "big", 20_000), 20_000)
-    print(f"20,000-object folder: worker peak RSS {folder:.0f} MiB "
-          f"({time.monotonic() - started:.0f} s with the upload)")
+    print(
+        f"20,000-object folder: worker peak RSS {folder:.0f} MiB "
+        f"({time.monotonic() - started:.0f} s with the upload)"
+    )
     started = time.monotonic()
     rows = fleet.run(_rows(pg_source, "rows_100k", 100_000), 100_000)
-    print(f"100,000-row query: worker peak RSS {rows:.0f} MiB "
-          f"({time.monotonic() - started:.0f} s)")
+    print(f"100,000-row query: worker peak RSS {rows:.0f} MiB ({time.monotonic() - started:.0f} s)")
     small = fleet.run(_rows(pg_source, "rows_1k", 1_000), 1_000)
     _flat(small, max(folder, rows))

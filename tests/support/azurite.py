@@ -31,9 +31,10 @@ class Azurite:
     def service(self) -> Any:
         from azure.storage.blob import BlobServiceClient
 
-        return BlobServiceClient(account_url=self.endpoint,
-                                 credential={"account_name": self.account,
-                                             "account_key": self.key})
+        return BlobServiceClient(
+            account_url=self.endpoint,
+            credential={"account_name": self.account, "account_key": self.key},
+        )
 
 
 def available() -> bool:
@@ -46,9 +47,20 @@ def azurite(workdir: Path) -> Iterator[Azurite]:
     workdir.mkdir(parents=True, exist_ok=True)
     with (workdir / "azurite.log").open("wb") as log:
         process = subprocess.Popen(
-            [str(BINARY), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location",
-             str(workdir), "--skipApiVersionCheck", "--disableProductStyleUrl"],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ},
+            [
+                str(BINARY),
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                str(port),
+                "--location",
+                str(workdir),
+                "--skipApiVersionCheck",
+                "--disableProductStyleUrl",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ},
         )
     server = Azurite(f"http://127.0.0.1:{port}/{ACCOUNT}")
     try:

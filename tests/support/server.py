@@ -62,9 +62,10 @@ def start_server(
     database_url: str | None = None,
     extra_env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
+    port: int | None = None,
 ) -> ServerProcess:
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "INFERJOBS_DATA_DIR": str(data_dir), "INFERJOBS_LOG_LEVEL": "INFO"}
     if database_url:
         env["INFERJOBS_DATABASE__URL"] = database_url
