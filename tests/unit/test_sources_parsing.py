@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inferjobs.errors import BadRequest
 from inferjobs.sources import jdbc
@@ -122,3 +124,24 @@ def test_read_only_queries_pass(query: str) -> None:
 def test_anything_else_is_refused(query: str) -> None:
     with pytest.raises(BadRequest, match=r"input\.query"):
         jdbc.check_query(query)
+
+
+@given(st.text(max_size=200), st.text(max_size=40), st.text(max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_any_jdbc_url_translates_or_is_a_400(url: str, user: str, driver: str) -> None:
+    config = {"url": url, "username": user, "password": "p", "driver": driver}
+    try:
+        target = jdbc.target(config, HostPolicy.parse("0.0.0.0/0,::/0"), "")
+    except BadRequest as exc:
+        assert exc.message.startswith(("input.url", "input.driver"))
+    else:
+        assert target.dialect in ("postgresql", "mysql")
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_any_query_passes_the_check_or_is_a_400(query: str) -> None:
+    try:
+        jdbc.check_query(query)
+    except BadRequest as exc:
+        assert exc.message.startswith("input.query")
