@@ -25,14 +25,15 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     env = {"INFERJOBS_API__MAX_BODY_BYTES": str(BODY_LIMIT)}
     if request.param == "sqlite":
         proc = start_server(data_dir, extra_env=env)
-        yield from _serve(proc)
+        yield from serve_api(proc)
         return
     _require_postgres()
     with fresh_postgres() as url:
-        yield from _serve(start_server(data_dir, database_url=url, extra_env=env))
+        yield from serve_api(start_server(data_dir, database_url=url, extra_env=env))
 
 
-def _serve(proc: ServerProcess) -> Iterator[Api]:
+def serve_api(proc: ServerProcess) -> Iterator[Api]:
+    """Yield an Api client of `proc`; close both afterwards (for fixtures)."""
     client = Api(proc)
     try:
         yield client

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, serve_api
 from tests.support.server import start_server
 
 
@@ -18,10 +18,4 @@ def api(tmp_path_factory: pytest.TempPathFactory, sqlite_dir: Path) -> Iterator[
         "INFERJOBS_SOURCES__SQLITE_DIR": str(sqlite_dir),
         "INFERJOBS_SOURCES__PAGE_SIZE": "100",
     }
-    proc = start_server(tmp_path_factory.mktemp("src-api"), extra_env=env)
-    client = Api(proc)
-    try:
-        yield client
-    finally:
-        client.close()
-        proc.stop()
+    yield from serve_api(start_server(tmp_path_factory.mktemp("src-api"), extra_env=env))

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, serve_api
 from tests.support.plugins import plugin_env
 from tests.support.server import start_server
 
@@ -19,13 +19,9 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         "INFERJOBS_WORKER__LEASE_SECONDS": "3",
         "INFERJOBS_WORKER__HEARTBEAT_SECONDS": "0.5",
     }
-    proc = start_server(tmp_path_factory.mktemp("iso"), extra_env=env, args=("--slots", "1"))
-    client = Api(proc)
-    try:
-        yield client
-    finally:
-        client.close()
-        proc.stop()
+    yield from serve_api(
+        start_server(tmp_path_factory.mktemp("iso"), extra_env=env, args=("--slots", "1"))
+    )
 
 
 def _run(api: Api, texts: dict[str, str], timeout: float = 60) -> dict[str, dict[str, object]]:

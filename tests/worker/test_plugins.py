@@ -7,20 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, serve_api
 from tests.support.plugins import plugin_env
 from tests.support.server import start_server
 
 
 @pytest.fixture
 def plugin_api(tmp_path: Path) -> Iterator[Api]:
-    proc = start_server(tmp_path / "srv", extra_env=plugin_env())
-    api = Api(proc)
-    try:
-        yield api
-    finally:
-        api.close()
-        proc.stop()
+    yield from serve_api(start_server(tmp_path / "srv", extra_env=plugin_env()))
 
 
 def test_plugin_models_are_registered_and_run(plugin_api: Api) -> None:

@@ -11,26 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, serve_api
 from tests.support.server import start_server
 
 
 @pytest.fixture
 def api_only(tmp_path: Path) -> Iterator[Api]:
-    proc = start_server(
-        tmp_path / "api",
-        args=("--no-worker",),
-        extra_env={
-            "INFERJOBS_WORKER__LEASE_SECONDS": "3",
-            "INFERJOBS_WORKER__HEARTBEAT_SECONDS": "0.5",
-        },
+    yield from serve_api(
+        start_server(
+            tmp_path / "api",
+            args=("--no-worker",),
+            extra_env={
+                "INFERJOBS_WORKER__LEASE_SECONDS": "3",
+                "INFERJOBS_WORKER__HEARTBEAT_SECONDS": "0.5",
+            },
+        )
     )
-    client = Api(proc)
-    try:
-        yield client
-    finally:
-        client.close()
-        proc.stop()
 
 
 def _worker(api: Api, **env: str) -> subprocess.Popen[bytes]:
