@@ -57,6 +57,9 @@ class Slot:
                 except InferJobsError as exc:  # e.g. the database is briefly down
                     log.warning("slot %d of %s: %s", self.number, self.worker.id, exc)
                     busy = False
+                except Exception:  # a bug must not silently stop the slot; its claims expire
+                    log.exception("slot %d of %s failed unexpectedly", self.number, self.worker.id)
+                    busy = False
                 idle = 0.0 if busy else min(poll, max(idle * 2, 0.005))
                 if idle:
                     self.worker.idle(idle)

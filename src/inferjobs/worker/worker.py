@@ -133,6 +133,8 @@ class Worker:
                 self.retention.run()
             except InferJobsError as exc:
                 log.warning("janitor of %s failed: %s", self.id, exc)
+            except Exception:  # keep the thread alive: it guards every worker's leases
+                log.exception("janitor of %s failed unexpectedly", self.id)
 
     def _expand(self) -> None:
         """Expand S3 folders and JDBC queries into items, one job at a time."""
@@ -141,6 +143,9 @@ class Worker:
                 busy = self.expander.run_once()
             except InferJobsError as exc:
                 log.warning("expander of %s failed: %s", self.id, exc)
+                busy = False
+            except Exception:
+                log.exception("expander of %s failed unexpectedly", self.id)
                 busy = False
             if not busy:
                 self._stop.wait(self.settings.poll_seconds * 4)
@@ -159,6 +164,8 @@ class Worker:
                 self._set_status("running")
             except InferJobsError as exc:
                 log.warning("heartbeat of %s failed: %s", self.id, exc)
+            except Exception:
+                log.exception("heartbeat of %s failed unexpectedly", self.id)
 
     def _register(self) -> None:
         now = now_ms()
