@@ -11,24 +11,12 @@ from urllib.parse import unquote
 
 import httpx
 
+from inferjobs.services import history
 from tests.api.conftest import Api
 from tests.reliability import figures
 from tests.reliability.keys import make_key
 
-FILTERS = (
-    "user",
-    "accessKey",
-    "startDate",
-    "endDate",
-    "model",
-    "modelIdentifier",
-    "modelVersion",
-    "status",
-    "sort-by",
-    "direction",
-    "page",
-    "per-page",
-)
+FILTERS = history.PARAMETERS
 INJECTIONS = (
     "' OR 1=1 --",
     "'; DROP TABLE jobs; --",

@@ -24,20 +24,7 @@ from inferjobs.storage.tables import metadata
 from tests.reliability import figures
 from tests.support.runtime import principal, runtime_for
 
-FILTERS = (
-    "user",
-    "accessKey",
-    "startDate",
-    "endDate",
-    "model",
-    "modelIdentifier",
-    "modelVersion",
-    "status",
-    "sort-by",
-    "direction",
-    "page",
-    "per-page",
-)
+FILTERS = history.PARAMETERS
 HOSTILE = st.sampled_from(
     [
         "' OR 1=1 --",

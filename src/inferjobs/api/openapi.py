@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from inferjobs.services import history
+
 _STRING = {"type": "string"}
 _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
@@ -62,20 +64,7 @@ def query(*names: str) -> dict[str, Any]:
     }
 
 
-HISTORY = query(
-    "user",
-    "accessKey",
-    "startDate",
-    "endDate",
-    "model",
-    "modelIdentifier",
-    "modelVersion",
-    "status",
-    "sort-by",
-    "direction",
-    "page",
-    "per-page",
-)
+HISTORY = query(*history.PARAMETERS)
 MODELS = query(
     "modelId",
     "author",

@@ -15,6 +15,20 @@ from inferjobs.services.keys import Principal
 from inferjobs.storage.db import now_ms
 from inferjobs.storage.tables import jobs, users
 
+PARAMETERS = (
+    "user",
+    "accessKey",
+    "startDate",
+    "endDate",
+    "model",
+    "modelIdentifier",
+    "modelVersion",
+    "status",
+    "sort-by",
+    "direction",
+    "page",
+    "per-page",
+)  # every query parameter of GET /jobs/history
 SORT_COLUMNS = {
     "identifier": jobs.c.id,
     "submittedBy": jobs.c.key_prefix,
