@@ -26,13 +26,14 @@ class Workload:
     unexpected: list[str] = field(default_factory=list)  # answers a retrying client must not see
     stop: threading.Event = field(default_factory=threading.Event)
 
-    def run(self, count: int) -> None:
-        for n in range(count):
-            if self.stop.is_set():
-                return
+    def run(self, count: int, until_stopped: bool = False) -> None:
+        """Submit `count` jobs, or, with `until_stopped`, at least `count` and on until `stop`."""
+        n = 0
+        while n < count or (until_stopped and not self.stop.is_set()):
             texts = {f"item-{k}": f"{self.tag} job {n} item {k}" for k in range(ITEMS_PER_JOB)}
             job_id = self._inline(n, texts) if n % 2 == 0 else self._chunked(n, texts)
             self.expected[job_id] = texts
+            n += 1
 
     def _inline(self, n: int, texts: dict[str, str]) -> str:
         body = _body({"type": "text", "sources": {k: {"input.txt": v} for k, v in texts.items()}})
