@@ -11,6 +11,7 @@ from sqlalchemy import Row, func, select
 from inferjobs.domain.status import ItemStatus, JobStatus
 from inferjobs.errors import Gone, NotFound
 from inferjobs.services import wire
+from inferjobs.storage import outputs
 from inferjobs.storage.blobs import LocalBlobStore
 from inferjobs.storage.db import Database
 from inferjobs.storage.tables import items, results
@@ -122,7 +123,7 @@ def _success(row: Row[Any], job_id: str, base_url: str) -> dict[str, Any]:
         "voting": {"up": 0, "down": 0},
     }
     for name, value in (row.outputs or {}).items():
-        if isinstance(value, dict) and "$blob" in value:
+        if outputs.is_file(value):
             value = f"{base_url}/api/results/{job_id}/{row.name}/{name}"
         entry[name] = value
     return entry
@@ -150,10 +151,10 @@ def output_content(
         .where(items.c.job_id == job_id, items.c.name == item)
     )
     with db.read() as conn:
-        outputs = conn.execute(query).scalar_one_or_none()
-    if not outputs or output not in outputs:
+        kept = conn.execute(query).scalar_one_or_none()
+    if not kept or output not in kept:
         raise NotFound(f"job {job_id} has no output '{output}' for item '{item}'")
-    value = outputs[output]
-    if isinstance(value, dict) and "$blob" in value:
-        return blobs.get(value["$blob"]), str(value.get("mediaType", "application/octet-stream"))
+    value = kept[output]
+    if outputs.is_file(value):
+        return outputs.content(value, blobs)
     return json.dumps(value).encode(), "application/json"

@@ -1,8 +1,8 @@
 """The model process: loads one predictor and runs the batches its supervisor sends.
 
 Messages over the pipe (tuples): parent -> child `("predict", items)`; child -> parent
-`("ready", load_ms)`, `("load_failed", reason)`, `("done", outputs)`. An output is a dict of
-output values or an `ItemFailure`. Everything here is picklable plain data.
+`("ready", load_ms)`, `("load_failed", reason)`, `("done", (outputs, compute_ms))`. An output
+is a dict of output values or an `ItemFailure`. Everything here is picklable plain data.
 """
 
 from __future__ import annotations
@@ -28,9 +28,15 @@ class ItemFailure:
 Result = Outputs | ItemFailure
 
 
-def serve(conn: Connection, model_key: str, cache_dir: str) -> None:
-    """Entry point of the child process."""
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def serve(conn: Connection, model_key: str, cache_dir: str, threads: int = 0) -> None:
+    """Entry point of the child process. `threads` caps the compute threads of numerical
+    libraries (read when they are first imported) to the CPUs the model declared."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models come inside packages, never a hub
+    for name in THREAD_VARIABLES if threads else ():
+        os.environ[name] = str(threads)
     started = time.perf_counter()
     try:
         predictor = _load(model_key, cache_dir)
@@ -45,7 +51,9 @@ def serve(conn: Connection, model_key: str, cache_dir: str) -> None:
         except EOFError:
             return
         if kind == "predict":
-            conn.send(("done", run_batch(predictor, items, with_thumbnails=image)))
+            began = time.perf_counter()
+            outputs = run_batch(predictor, items, with_thumbnails=image)
+            conn.send(("done", (outputs, (time.perf_counter() - began) * 1000)))
 
 
 def _load(model_key: str, cache_dir: str) -> Predictor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 
 from inferjobs.domain.model_spec import ModelSpec
@@ -53,18 +54,33 @@ class SlotRunner:
         if not self.process.alive:
             self.process.start()
 
-    def run(
+    def begin(self, items: Sequence[ItemInput]) -> None:
+        """Hand a batch to the model process and return at once (ModelLoadError propagates);
+        `finish` collects it, so the caller can do other work while the model computes."""
+        assert self.process is not None
+        self.process.send(items)
+
+    def finish(
         self, items: Sequence[ItemInput], abort: Callable[[], bool]
-    ) -> list[Outputs | Exception]:
-        """Predict a batch; ModelLoadError and Aborted propagate."""
+    ) -> tuple[list[Outputs | Exception], float]:
+        """The outputs of the batch begun last and the model's time in ms; Aborted propagates.
+
+        If the process dies or hangs, it is restarted and the items run one by one, so only
+        the item that kills it fails."""
         assert self.process is not None
         try:
-            return _converted(self.process.predict(items, abort))
+            results, compute_ms = self.process.receive(abort)
+            return _converted(results), compute_ms
         except ProcessFailure as exc:
             if len(items) == 1:
-                return [ItemError(exc.message)]
+                return [ItemError(exc.message)], 0.0
             log.warning("%s; running its %d items one by one", exc.message, len(items))
-        return [self._alone(item, abort) for item in items]
+        except BaseException:  # the answer is left unread: never hand it to the next batch
+            self.process.stop()
+            raise
+        began = time.perf_counter()
+        alone = [self._alone(item, abort) for item in items]
+        return alone, (time.perf_counter() - began) * 1000
 
     def _alone(self, item: ItemInput, abort: Callable[[], bool]) -> Outputs | Exception:
         assert self.process is not None

@@ -7,13 +7,14 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from inferjobs.domain.model_spec import ModelSpec
 from inferjobs.domain.status import ItemStatus
-from inferjobs.errors import InferJobsError
+from inferjobs.errors import InferJobsError, ItemError
 from inferjobs.predictors.base import ItemInput, Outputs
-from inferjobs.storage import outcomes, queue
+from inferjobs.storage import outcomes, outputs, queue
 from inferjobs.storage.db import now_ms
 from inferjobs.worker import inputs
 from inferjobs.worker.metrics import observe_batch
@@ -27,6 +28,21 @@ log = logging.getLogger(__name__)
 REVISIT_SECONDS = 0.1
 
 
+@dataclass
+class Batch:
+    """Claimed items of one model version with their loaded inputs."""
+
+    spec: ModelSpec
+    claims: list[queue.Claim]
+    loaded: dict[int, ItemInput | ItemError]
+    started: int
+    fetch_ms: int
+
+    @property
+    def runnable(self) -> list[tuple[queue.Claim, ItemInput]]:
+        return [(c, v) for c in self.claims if isinstance(v := self.loaded[c.item_id], ItemInput)]
+
+
 class Slot:
     def __init__(self, worker: Worker, number: int) -> None:
         self.worker = worker
@@ -37,6 +53,7 @@ class Slot:
         self._started: set[str] = set()  # jobs this slot has seen IN_PROGRESS
         self._full = False  # whether the last claim filled a batch
         self._revisit_at = 0.0
+        self._running: Batch | None = None  # handed to the model, not yet recorded
 
     @property
     def held(self) -> list[queue.Claim]:
@@ -51,7 +68,7 @@ class Slot:
         idle = 0.0
         poll = self.worker.settings.poll_seconds
         try:
-            while not self.worker.stopping:
+            while not self.worker.stopping or self._running is not None:
                 try:
                     busy = self.run_once()
                 except InferJobsError as exc:  # e.g. the database is briefly down
@@ -64,26 +81,51 @@ class Slot:
                 if idle:
                     self.worker.idle(idle)
         finally:
+            self._running = None
             self.runner.close()
 
     def run_once(self) -> bool:
-        """Claim and run one batch; False when there was nothing to do."""
+        """One step of the pipeline: claim and load the next batch while the model computes
+        the running one, then record the running one while the model computes the next.
+        False when there was nothing to do."""
+        running, self._running = self._running, None
+        try:
+            following = self._prepare(running)
+        except Exception:
+            self._running = running  # still in the model: collected on the next step
+            raise
+        if running is not None:
+            produced = self._collect(running)
+            if following is not None:
+                self._begin(following)
+            if produced is not None:
+                self._record(running, *produced)
+        elif following is not None:
+            self._begin(following)
+        self._hold(self._running.claims if self._running else [])
+        return running is not None or following is not None
+
+    def _prepare(self, running: Batch | None) -> Batch | None:
+        """Claim and load the next batch: of the running batch's model while one runs."""
+        if self.worker.stopping:
+            return None
         model_key = self._next_model()
         if model_key is None:
-            return False
+            return None
+        if running is not None and model_key != running.spec.key:
+            return None  # switch models once the running batch is done
         spec = self.worker.specs[model_key]
-        if not self.runner.use(spec):
-            return False
+        if running is None and not self.runner.use(spec):
+            return None
         claims = self._claim(spec)
         self._full = len(claims) == self.worker.batch_size(spec)
         if not claims:
-            return True
-        self._hold(claims)
-        try:
-            self._run_batch(spec, claims)
-        finally:
-            self._hold([])
-        return True
+            return None
+        self._hold([*(running.claims if running else []), *claims])
+        worker = self.worker
+        started = now_ms()
+        loaded = inputs.load(worker.db, worker.blobs, worker.fetcher, spec, claims)
+        return Batch(spec, claims, loaded, started, now_ms() - started)
 
     def _next_model(self) -> str | None:
         """The model version to claim for: while the last batch came full, stay on it for up
@@ -108,48 +150,53 @@ class Slot:
         worker = self.worker
         return queue.claim(worker.db, worker.id, spec.key, count, worker.lease_ms, self._started)
 
-    def _run_batch(self, spec: ModelSpec, claims: Sequence[queue.Claim]) -> None:
-        started = now_ms()
-        loaded = inputs.load(self.worker.db, self.worker.blobs, self.worker.fetcher, spec, claims)
-        fetched = now_ms()
-        runnable = [(c, v) for c in claims if isinstance(v := loaded[c.item_id], ItemInput)]
+    def _begin(self, batch: Batch) -> None:
+        """Hand the batch to the model (started first if need be); a batch with no runnable
+        item is recorded at once."""
+        if not batch.runnable:
+            self._record(batch, [], 0.0)
+            return
         try:
             self.runner.start()  # a model that loads is not counted as model latency
-            clock = time.perf_counter()
-            produced = self._predict(spec, [v for _, v in runnable], claims)
+            self.runner.begin([v for _, v in batch.runnable])
         except ModelLoadError as exc:
-            self.worker.fail_jobs({c.job_id for c in claims}, exc.message)
+            self.worker.fail_jobs({c.job_id for c in batch.claims}, exc.message)
             return
+        self._running = batch
+
+    def _collect(self, batch: Batch) -> tuple[list[Outputs | Exception], float] | None:
+        """The model's outputs for the running batch; None when it was interrupted."""
+
+        def abort() -> bool:
+            try:
+                held = queue.still_held(self.worker.db, self.worker.id, batch.claims)
+            except InferJobsError:  # the database is briefly away: let the model go on
+                return False
+            return len(held) < len(batch.claims)
+
+        try:
+            return self.runner.finish([v for _, v in batch.runnable], abort)
         except Aborted:
-            released = queue.release(self.worker.db, self.worker.id, claims)
-            log.info("batch of %s interrupted; %d items given back", spec.key, released)
-            return
-        latency = (time.perf_counter() - clock) * 1000 / max(1, len(runnable))
-        by_item = {c.item_id: out for (c, _), out in zip(runnable, produced, strict=True)}
+            released = queue.release(self.worker.db, self.worker.id, batch.claims)
+            log.info("batch of %s interrupted; %d items given back", batch.spec.key, released)
+            return None
+
+    def _record(self, batch: Batch, produced: list[Outputs | Exception], compute_ms: float) -> None:
+        latency = compute_ms / max(1, len(batch.runnable))
+        by_item = {c.item_id: out for (c, _), out in zip(batch.runnable, produced, strict=True)}
         results = [
             self._outcome(
                 c,
-                by_item.get(c.item_id, loaded[c.item_id]),
-                spec,
-                started,
-                fetched - started,
+                by_item.get(c.item_id, batch.loaded[c.item_id]),
+                batch.spec,
+                batch.started,
+                batch.fetch_ms,
                 latency,
             )
-            for c in claims
+            for c in batch.claims
         ]
         accepted = outcomes.record(self.worker.db, results, self.worker.id)
-        observe_batch(spec.key, accepted, len(results) - len(accepted), now_ms())
-
-    def _predict(
-        self, spec: ModelSpec, batch: list[ItemInput], claims: Sequence[queue.Claim]
-    ) -> list[Outputs | Exception]:
-        if not batch:
-            return []
-
-        def abort() -> bool:
-            return len(queue.still_held(self.worker.db, self.worker.id, claims)) < len(claims)
-
-        return self.runner.run(batch, abort)
+        observe_batch(batch.spec.key, accepted, len(results) - len(accepted), now_ms())
 
     def _outcome(
         self,
@@ -187,14 +234,17 @@ class Slot:
             return ItemStatus.FAILED, None, exc.message
 
     def _store_outputs(self, claim: queue.Claim, spec: ModelSpec, produced: Outputs) -> Outputs:
+        def put_blob(data: bytes) -> str:
+            key = f"jobs/{claim.job_id}/out/{uuid.uuid4().hex}"
+            self.worker.blobs.put(key, data)
+            return key
+
         stored: Outputs = {}
         for name, value in produced.items():
             if isinstance(value, bytes | bytearray):
-                key = f"jobs/{claim.job_id}/out/{uuid.uuid4().hex}"
-                self.worker.blobs.put(key, bytes(value))
                 declared = spec.output(name)
                 media = declared.media_type if declared else _guess(name)
-                stored[name] = {"$blob": key, "mediaType": media}
+                stored[name] = outputs.stored(bytes(value), media, put_blob)
             else:
                 stored[name] = value
         return stored

@@ -3,6 +3,7 @@ leaks memory past its limit, or its batch is canceled."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -46,6 +47,11 @@ class ModelProcess:
         self.load_ms = 0.0
 
     @property
+    def threads(self) -> int:
+        """Compute threads for the model: the whole CPUs it declared, at least one."""
+        return max(1, round(self.spec.requirement.cpu_millis / 1000))
+
+    @property
     def alive(self) -> bool:
         return self.process is not None and self.process.is_alive()
 
@@ -54,7 +60,7 @@ class ModelProcess:
         parent, child_end = context.Pipe()
         process = context.Process(
             target=child.serve,
-            args=(child_end, self.spec.key, self.cache_dir),
+            args=(child_end, self.spec.key, self.cache_dir, self.threads),
             name=f"model-{self.spec.key}",
             daemon=True,
         )
@@ -70,13 +76,24 @@ class ModelProcess:
 
     def predict(self, items: Sequence[ItemInput], abort: Callable[[], bool]) -> list[child.Result]:
         """Run a batch. Raises ProcessFailure (process killed) or Aborted (batch interrupted)."""
+        self.send(items)
+        return self.receive(abort)[0]
+
+    def send(self, items: Sequence[ItemInput]) -> None:
+        """Hand a batch to the model process (started first if it is not running)."""
         if not self.alive:
             self.start()
         assert self.conn is not None
-        self.conn.send(("predict", list(items)))
-        _, outputs = self._receive(self.spec.timeout_run_ms / 1000, abort, "predicting")
+        with contextlib.suppress(OSError):  # the process just died: `receive` reports it
+            self.conn.send(("predict", list(items)))
+
+    def receive(self, abort: Callable[[], bool]) -> tuple[list[child.Result], float]:
+        """The outputs of the batch sent last and the model's compute time in ms."""
+        _, (outputs, compute_ms) = self._receive(
+            self.spec.timeout_run_ms / 1000, abort, "predicting"
+        )
         results: list[child.Result] = outputs
-        return results
+        return results, float(compute_ms)
 
     def _receive(
         self, timeout: float, abort: Callable[[], bool] | None, doing: str
