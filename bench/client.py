@@ -24,6 +24,7 @@ class Model:
     identifier: str
     version: str
     input_name: str = "input.txt"
+    source_type: str = "text"  # or "embedded": values are data URIs
 
 
 ECHO = Model("echo", "1.0.0")
@@ -38,7 +39,10 @@ def submit_body(model: Model, items: Sequence[tuple[str, str]]) -> dict[str, Any
     return {
         "model": {"identifier": model.identifier, "version": model.version},
         "explain": False,
-        "input": {"type": "text", "sources": {n: {model.input_name: t} for n, t in items}},
+        "input": {
+            "type": model.source_type,
+            "sources": {n: {model.input_name: t} for n, t in items},
+        },
     }
 
 

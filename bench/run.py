@@ -20,7 +20,8 @@ STAMP = VENV / ".installed"
 
 
 def fingerprint() -> str:
-    data = b"".join(p.read_bytes() for p in (BENCH / "requirements.txt", ROOT / "pyproject.toml"))
+    files = (BENCH / "requirements.txt", BENCH / "run.py", ROOT / "pyproject.toml")
+    data = b"".join(p.read_bytes() for p in files)
     return hashlib.sha256(data).hexdigest()
 
 
@@ -31,14 +32,18 @@ def ensure_venv() -> None:
     if not PYTHON.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     pip = [str(PYTHON), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, "-r", str(BENCH / "requirements.txt"), "-e", str(ROOT)], check=True)
+    # torch first and pinned (CPU build) for the embeddings model, as scripts/test does
+    subprocess.run([*pip, "torch==2.13.0"], check=True)
+    project = f"{ROOT}[embeddings]"
+    subprocess.run([*pip, "-r", str(BENCH / "requirements.txt"), "-e", project], check=True)
     STAMP.write_text(fingerprint())
 
 
 def main() -> int:
     if Path(sys.prefix).resolve() != VENV.resolve():
         ensure_venv()
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        paths = [os.environ.get("PYTHONPATH", ""), str(ROOT)]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
         os.execve(str(PYTHON), [str(PYTHON), __file__, *sys.argv[1:]], env)
     sys.path.insert(0, str(ROOT))
     from bench import suite

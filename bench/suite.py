@@ -40,7 +40,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, help="rounds per comparison (median reported)")
     parser.add_argument("--out", type=Path, help="JSON file (default bench/results/<time>.json)")
-    parser.add_argument("--models", default="ed542963de:1.0.1", help="efficiency models")
+    parser.add_argument(
+        "--models",
+        default="digits:1.0.0,text-embeddings:1.0.0,ed542963de:1.0.1",
+        help="efficiency models (text-embeddings is skipped when it is not installed)",
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
