@@ -93,12 +93,12 @@ def _entries(db: Database, job: Row[Any], base_url: str, *, successful: bool) ->
     separator = ""
     with db.read() as conn:
         for rows in conn.execution_options(yield_per=500).execute(query).partitions():
-            chunk = []
-            for row in rows:
-                entry = _success(row, job.id, base_url) if successful else _failure(row)
-                chunk.append(f"{separator}{json.dumps(row.name)}:{json.dumps(entry)}")
-                separator = ","
-            yield "".join(chunk).encode()
+            entries = {  # item names are unique within a job
+                row.name: _success(row, job.id, base_url) if successful else _failure(row)
+                for row in rows
+            }
+            yield (separator + json.dumps(entries)[1:-1]).encode()
+            separator = ","
 
 
 def _times(row: Row[Any]) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from functools import lru_cache
 from typing import Any
 
 from inferjobs.storage.db import now_ms
@@ -14,12 +15,16 @@ _PURGE_MARKERS = (
 )
 
 
+@lru_cache(maxsize=4096)  # the items of one batch share their times
 def timestamp(ms: int | None) -> str | None:
     """Epoch milliseconds as `2023-09-08T15:51:03.123+0000`."""
     if ms is None:
         return None
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}+0000"
+    t = time.gmtime(ms // 1000)
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{ms % 1000:03d}+0000"
+    )
 
 
 def job_object(
