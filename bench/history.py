@@ -18,9 +18,12 @@ import httpx
 import psycopg
 
 from bench.common import BIN, Processes, Sizes, median, percentile
-from bench.services import drop_database, pg_conninfo, recreate_database
-from bench.stack import PG_DBNAME, PROFILE, spy, stack_env, start_api, stop_spies
+from bench.services import drop_database, pg_conninfo, pg_url, recreate_database
+from bench.stack import PROFILE, spy, stack_env, start_api, stop_spies
 
+# A database of its own: another scenario (or another run) can recreate bench_inferjobs
+# at any moment, which would kill the bulk load or the measurement.
+DBNAME = "bench_inferjobs_history"
 STEP_MS = 30_000  # one job every 30 s: 1,000,000 jobs span about 347 days
 WARMUP = 5
 MODELS = [
@@ -86,7 +89,7 @@ def bulk_load(jobs: int, keys: list[str]) -> int:
         "step": STEP_MS,
         "n": jobs,
     }
-    with psycopg.connect(pg_conninfo(PG_DBNAME), autocommit=True) as conn:
+    with psycopg.connect(pg_conninfo(DBNAME), autocommit=True) as conn:
         conn.execute(LOAD_JOBS, params)
         conn.execute(LOAD_ITEMS)
         conn.execute("VACUUM ANALYZE jobs")
@@ -126,15 +129,15 @@ def time_query(http: httpx.Client, params: dict[str, str], count: int) -> list[f
 
 
 def run(sizes: Sizes, work_dir: Path) -> dict[str, Any]:
-    recreate_database(PG_DBNAME)
-    env = stack_env(work_dir / "data", "postgres", None)
+    recreate_database(DBNAME)
+    env = stack_env(work_dir / "data", "postgres", {"INFERJOBS_DATABASE__URL": pg_url(DBNAME)})
     procs = Processes(work_dir)
     try:
         keys, t0, load_s = prepare(sizes, env)
         rows = measure(procs, env, keys[0], queries(sizes, t0), sizes.history_requests)
     finally:
         procs.stop()
-        drop_database(PG_DBNAME)
+        drop_database(DBNAME)
     setup = {"jobs": sizes.history_jobs, "keys": sizes.history_keys, "load_seconds": load_s}
     return {"setup": setup, "rows": rows}
 

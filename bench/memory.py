@@ -8,7 +8,9 @@ results back (GET /api/results, one response holding every item).
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 
 import psutil
 
-from bench.client import ECHO, http_client, results, submit, wait
+from bench.client import ECHO, http_client, results, submit, submit_body, wait
 from bench.common import Sizes, ratio
 from bench.stack import Stack, inferjobs
 
@@ -73,10 +75,13 @@ def measure(stack: Stack, items: int) -> dict[str, Any]:
     idle = PeakRss(pids)
     idle.sample()
     texts = [(f"item-{n}", f"text {n}") for n in range(items)]
+    body_bytes = len(json.dumps(submit_body(ECHO, texts)).encode())
     phases: dict[str, dict[str, float]] = {}
     with http_client(stack, 1) as http:
         with PeakRss(pids).running() as rss:
+            began = time.perf_counter()
             job_id = submit(http, ECHO, texts)
+            submitted = time.perf_counter() - began
             wait(http, job_id)
         phases["submit and run"] = rss.peaks()
         with PeakRss(pids).running() as rss:
@@ -85,7 +90,14 @@ def measure(stack: Stack, items: int) -> dict[str, Any]:
     if count != items:
         raise AssertionError(f"memory: {count} results for {items} items")
     overall = {p: max(ph[p] for ph in phases.values()) for p in pids}
-    return {"items": items, "idle_mib": idle.peaks(), "phases": phases, "peak_mib": overall}
+    return {
+        "items": items,
+        "body_mib": body_bytes / MIB,  # the submit request's JSON body
+        "submit_seconds": submitted,  # POST /api/jobs alone
+        "idle_mib": idle.peaks(),
+        "phases": phases,
+        "peak_mib": overall,
+    }
 
 
 def run(sizes: Sizes, work_dir: Path) -> dict[str, Any]:
@@ -93,7 +105,12 @@ def run(sizes: Sizes, work_dir: Path) -> dict[str, Any]:
     for items in sizes.memory_items:
         with inferjobs(work_dir / f"items-{items}", "postgres", 1) as stack:
             measured.append(measure(stack, items))
-        print(f"  memory {items} items: peak {measured[-1]['peak_mib']}", flush=True)
+        last = measured[-1]
+        print(
+            f"  memory {items} items: body {last['body_mib']:.1f} MiB, submit "
+            f"{last['submit_seconds']:.1f} s, peak {last['peak_mib']}",
+            flush=True,
+        )
     return {"raw": measured, "rows": _rows(measured)}
 
 

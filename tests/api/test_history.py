@@ -86,6 +86,16 @@ def test_sorting_and_pages(owner: tuple[Api, dict[str, str]]) -> None:
     assert [j["jobIdentifier"] for j in first.json() + second.json()] == ascending
 
 
+def test_history_lists_the_job_objects(owner: tuple[Api, dict[str, str]]) -> None:
+    me, jobs = owner
+    listed = me.get("/jobs/history", params={"per-page": 2, "page": 2}).json()
+    assert len(listed) == 2
+    for job in listed:  # finished jobs: every field is settled
+        assert job == me.get(f"/jobs/{job['jobIdentifier']}").json()
+    by_id = {j["jobIdentifier"]: j for j in me.get("/jobs/history").json()}
+    assert by_id[jobs["echo2"]]["jobInputs"] == [{"identifier": "a"}, {"identifier": "b"}]
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

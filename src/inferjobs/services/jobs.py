@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,7 +17,7 @@ from inferjobs.domain.model_spec import ModelSpec
 from inferjobs.domain.status import JobStatus
 from inferjobs.errors import BadRequest, Conflict, NotFound
 from inferjobs.services import external, history, limits, submission, wire
-from inferjobs.services.catalog import Catalog
+from inferjobs.services.catalog import Catalog, VersionRecord
 from inferjobs.services.keys import Principal
 from inferjobs.services.uploads import Uploads
 from inferjobs.services.workers import LiveWorker, live_workers, waiting_reason
@@ -26,15 +26,28 @@ from inferjobs.storage import job_rows, outcomes
 from inferjobs.storage.blobs import LocalBlobStore
 from inferjobs.storage.db import Database, now_ms
 from inferjobs.storage.job_rows import NewItem, StoredValue
-from inferjobs.storage.tables import jobs, users
+from inferjobs.storage.tables import jobs
 
 
 @dataclass(frozen=True)
 class Prepared:
     kind: str  # the source type, "" for an OPEN job
-    items: list[NewItem]
+    count: int = 0  # items
+    size: int = 0  # input bytes
+    names: list[str] = field(default_factory=list)  # the first item names, for the answer
+    items: Callable[[], Iterable[NewItem]] = tuple  # the items, made when they are inserted
     sealed: bytes | None = None  # encrypted external source settings
     expansion: dict[str, Any] | None = None  # the first cursor of a lazy expansion
+
+
+@dataclass(frozen=True)
+class Queued:
+    """Where a job's items go: its account's fair share, its model's queue, its priority."""
+
+    id: str
+    account_id: str
+    model_key: str
+    priority: int
 
 
 class JobService:
@@ -72,31 +85,32 @@ class JobService:
         row = self._job_row(who, job_id, spec, request, prepared, idempotency_key)
         try:
             with self.db.write() as conn:
-                if request.input is not None:
-                    self._check_queue_room(conn, who.account_id, len(prepared.items))
-                job_rows.insert_job(conn, row)
+                if request.input is None:
+                    job_rows.insert_job(conn, row)
+                else:
+                    count = prepared.count
+                    reserved = job_rows.insert_job_and_reserve(conn, row, spec.key, count)
+                    queued = Queued(job_id, who.account_id, spec.key, row["priority"])
+                    self._enqueue(conn, queued, reserved, count, prepared.items())
                 if prepared.sealed is not None:
                     job_rows.insert_secret(conn, job_id, prepared.sealed, prepared.expansion)
-                if prepared.items:
-                    job_rows.enqueue_items(
-                        conn, job_id, who.account_id, spec.key, row["priority"], prepared.items
-                    )
-        except IntegrityError:
+        except IntegrityError as exc:
             existing = self._by_idempotency_key(who, idempotency_key or "")
             if existing is None:
-                raise
+                raise _duplicate_item(exc) from exc
             return self._submission(existing)
-        if prepared.items or prepared.expansion:
+        if prepared.count or prepared.expansion:
             self.on_enqueue()
-        return self._fresh_submission(row, who, spec, [i.name for i in prepared.items])
+        return self._fresh_submission(row, who, spec, prepared.names)
 
     def _prepare(self, job_id: str, request: submission.JobRequest, spec: ModelSpec) -> Prepared:
-        """The job's items (inline values stored), or its sealed external source."""
+        """The job's items (large inline values stored), or its sealed external source."""
         if request.input is None:
-            return Prepared("", [])
+            return Prepared("")
         kind = str(request.input.get("type"))
+        names_max = self.settings.api.job_inputs_limit
         if kind in external.OBJECT_TYPES + external.EXPANDED_TYPES:
-            plan = external.plan(request.input, spec, self.settings)
+            plan = external.plan(submission.decoded(request.input), spec, self.settings)
             items = [
                 NewItem(
                     i.name,
@@ -107,9 +121,35 @@ class JobService:
                 )
                 for i in plan.items
             ]
-            return Prepared(kind, items, self.secrets.seal(plan.config), plan.expansion)
-        raw = submission.inline_items(request.input, spec, self.settings.api.max_items_per_job)
-        return Prepared(kind, [self._store(job_id, item) for item in raw])
+            names = [i.name for i in items[:names_max]]
+            sealed = self.secrets.seal(plan.config)
+            return Prepared(kind, len(items), 0, names, lambda: items, sealed, plan.expansion)
+        checked = submission.check_inline_items(
+            self.blobs,
+            self.settings.inline_value_max_bytes,
+            job_id,
+            request.input,
+            spec,
+            max_items=self.settings.api.max_items_per_job,
+            names_max=names_max,
+        )
+        return Prepared(kind, checked.count, checked.size, checked.names, checked.items)
+
+    def _enqueue(
+        self,
+        conn: Connection,
+        job: Queued,
+        reserved: job_rows.Reservation,
+        count: int,
+        items: Iterable[NewItem],
+    ) -> None:
+        """Queue the job's items at the fair ranks `reserved` for them (which locked the
+        account row until the commit) if the account has room for them (429 if not)."""
+        limit = self.settings.api.max_queued_items_per_account
+        limits.check_queue_room(conn, job.account_id, job.id, reserved, count, limit)
+        if count:
+            start = reserved.start
+            job_rows.insert_items(conn, job.id, job.model_key, job.priority, start, items)
 
     def _spec(self, identifier: str, version: str) -> ModelSpec:
         try:
@@ -144,8 +184,8 @@ class JobService:
             "explain": request.explain,
             "priority": 1 if who.high_priority else 0,
             "timeout_ms": request.timeout_ms or spec.job_timeout_ms,
-            "input_bytes": sum(i.size for i in prepared.items),
-            "total": len(prepared.items),
+            "input_bytes": prepared.size,
+            "total": prepared.count,
             "expanding": prepared.expansion is not None,
             "completed": 0,
             "failed": 0,
@@ -189,7 +229,6 @@ class JobService:
         new_items = [self._store(job_id, item) for item in raw]
         now = now_ms()
         with self.db.write() as conn:
-            self._check_queue_room(conn, row.account_id, len(new_items))
             closed = conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job_id, jobs.c.status == JobStatus.OPEN)
@@ -203,14 +242,13 @@ class JobService:
             )
             if not closed.rowcount:
                 raise Conflict(f"job {job_id} is no longer OPEN")
-            job_rows.enqueue_items(conn, job_id, row.account_id, spec.key, row.priority, new_items)
+            count = len(new_items)
+            reserved = job_rows.reserve(conn, row.account_id, spec.key, row.priority, count)
+            queued = Queued(job_id, row.account_id, spec.key, row.priority)
+            self._enqueue(conn, queued, reserved, count, new_items)
         self.uploads.discard(job_id)
         self.on_enqueue()
         return self._submission(self._load(job_id))
-
-    def _check_queue_room(self, conn: Connection, account_id: str, adding: int) -> None:
-        limit = self.settings.api.max_queued_items_per_account
-        limits.check_queue_room(conn, account_id, adding, limit)
 
     # ---- read and cancel ------------------------------------------------------------------
     def get(self, who: Principal, job_id: str) -> dict[str, Any]:
@@ -223,42 +261,43 @@ class JobService:
         self.uploads.discard(job_id)
         return self.job_object(self._load(job_id))
 
-    def job_object(
-        self,
-        row: Row[Any],
-        live: list[LiveWorker] | None = None,
-        names: list[str] | None = None,
-    ) -> dict[str, Any]:
-        if names is None:
-            with self.db.read() as conn:
-                names = job_rows.item_names(conn, row.id, self.settings.api.job_inputs_limit)
+    def job_object(self, row: Row[Any]) -> dict[str, Any]:
+        """The job-details object of one job."""
         if row.status == JobStatus.OPEN:
             names = self.uploads.source_names(row.id)
+        else:
+            with self.db.read() as conn:
+                names = job_rows.item_names(conn, row.id, self.settings.api.job_inputs_limit)
+        return self._job_body(row, names, None)
+
+    def _job_body(
+        self, row: Row[Any], names: list[str], live: list[LiveWorker] | None
+    ) -> dict[str, Any]:
+        """The job object from its row and input names; `live` None: read when needed."""
+        record = self.catalog.versions().get(f"{row.model_id}:{row.model_version}")
         body = wire.job_object(
             row,
-            image_classification=self._image(row),
+            image_classification=bool(record and record.spec.image_classification),
             inputs=names,
             hours_delete_input=self.settings.retention.input_hours,
         )
-        body["queueReason"] = self._queue_reason(row, body["pending"], live)
+        body["queueReason"] = self._queue_reason(row, record, live)
         return body
 
     def _queue_reason(
-        self, row: Row[Any], pending: int, live: list[LiveWorker] | None
+        self, row: Row[Any], record: VersionRecord | None, live: list[LiveWorker] | None
     ) -> str | None:
         """Why the job's items wait, when no live worker can run them."""
-        if pending == 0 or row.status not in (JobStatus.SUBMITTED, JobStatus.IN_PROGRESS):
+        if not _may_wait(row):
             return None
-        record = self.catalog.versions().get(f"{row.model_id}:{row.model_version}")
         if record is None:
             return f"model {row.model_id} {row.model_version} is no longer registered"
         if live is None:
-            live = live_workers(self.db, self.settings.worker.lease_seconds)
+            live = self._live_workers()
         return waiting_reason(record.spec, live)
 
-    def _image(self, row: Row[Any]) -> bool:
-        record = self.catalog.versions().get(f"{row.model_id}:{row.model_version}")
-        return bool(record and record.spec.image_classification)
+    def _live_workers(self) -> list[LiveWorker]:
+        return live_workers(self.db, self.settings.worker.lease_seconds)
 
     def _fresh_submission(
         self, row: dict[str, Any], who: Principal, spec: ModelSpec, names: list[str]
@@ -312,26 +351,14 @@ class JobService:
     ) -> tuple[list[dict[str, Any]], bool]:
         """One page of the caller's jobs, and whether another page follows."""
         query = history.parse(params, who, self.settings.api.history_max_per_page)
-        # Page through ids alone (an index-only scan past the skipped rows), then read the page
-        page_ids = (
-            select(jobs.c.id)
-            .select_from(jobs.join(users, users.c.id == jobs.c.user_id) if query.by_user else jobs)
-            .where(*query.filters)
-            .order_by(*query.order_by)
-            .offset((query.page - 1) * query.per_page)
-            .limit(query.per_page + 1)
-        )
-        statement = (
-            job_rows.job_query()
-            .where(jobs.c.id.in_(page_ids.scalar_subquery()))
-            .order_by(*query.order_by)
-        )
         limit = self.settings.api.job_inputs_limit
-        with self.db.read() as conn:  # the page and its item names in one transaction
-            rows = conn.execute(statement).all()[: query.per_page + 1]
-            names = {r.id: job_rows.item_names(conn, r.id, limit) for r in rows[: query.per_page]}
-        live = live_workers(self.db, self.settings.worker.lease_seconds)
-        page = [self.job_object(row, live, names[row.id]) for row in rows[: query.per_page]]
+        with self.db.read() as conn:  # the page and the input names of its jobs
+            rows = conn.execute(history.page_statement(query)).all()
+            shown = rows[: query.per_page]
+            names = history.input_names(conn, shown, limit)
+        # Live workers only explain waiting jobs: read once per page, and only if one waits
+        live = self._live_workers() if any(_may_wait(row) for row in shown) else []
+        page = [self._job_body(row, names[row.id], live) for row in shown]
         return page, len(rows) > query.per_page
 
 
@@ -341,12 +368,26 @@ def can_see(who: Principal, key_prefix: str, account_id: str) -> bool:
     return key_prefix == who.prefix
 
 
+def _may_wait(row: Row[Any]) -> bool:
+    """Whether the job has items waiting to run (so a queue reason may apply)."""
+    pending = row.total - row.completed - row.failed - row.canceled
+    return pending > 0 and row.status in (JobStatus.SUBMITTED, JobStatus.IN_PROGRESS)
+
+
 def _is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
     except ValueError:
         return False
     return True
+
+
+def _duplicate_item(exc: IntegrityError) -> Exception:
+    """A 400 when the body names an item twice (the items' unique key), else `exc` itself."""
+    message = str(exc.orig)
+    if "uq_items_job_name" in message or "items.job_id, items.name" in message:
+        return BadRequest("input.sources: an item name appears more than once")
+    return exc
 
 
 __all__ = ["JobService", "can_see"]

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, func, select
 
 from inferjobs.domain.status import ACTIVE_JOB_STATUSES
 from inferjobs.errors import TooManyRequests
-from inferjobs.storage.tables import accounts, jobs
+from inferjobs.storage import job_rows
+from inferjobs.storage.tables import jobs
 
 MAX_TRACKED_CLIENTS = 10_000
 
@@ -81,30 +82,47 @@ class AuthThrottle:
                 del self._failures[client]
 
 
-def queued_items(conn: Connection, account_id: str) -> int:
-    """Items of the account's active jobs that have no outcome yet."""
+def queued_items(conn: Connection, account_id: str, excluding: str = "") -> int:
+    """Items of the account's active jobs (but job `excluding`) that have no outcome yet: a sum
+    over every active job of the account."""
     unfinished = jobs.c.total - jobs.c.completed - jobs.c.failed - jobs.c.canceled
     query = select(func.coalesce(func.sum(unfinished), 0)).where(
-        jobs.c.account_id == account_id, jobs.c.status.in_(ACTIVE_JOB_STATUSES)
+        jobs.c.account_id == account_id,
+        jobs.c.status.in_(ACTIVE_JOB_STATUSES),
+        jobs.c.id != excluding,
     )
     return int(conn.execute(query).scalar_one())
 
 
-def check_queue_room(conn: Connection, account_id: str, adding: int, limit: int) -> None:
-    """Refuse with 429 when `adding` items would take the account over `limit` queued items.
+def check_queue_room(
+    conn: Connection,
+    account_id: str,
+    job_id: str,
+    reservation: job_rows.Reservation,
+    adding: int,
+    limit: int,
+) -> None:
+    """Refuse with 429 when job `job_id`'s `adding` items take the account over `limit` queued
+    items.
 
-    Call it inside the write transaction that enqueues: the account row is locked first, so
-    concurrent submissions of one account are counted one after the other.
+    Call it after `job_rows.reserve` (or `insert_job_and_reserve`), which locked the account
+    row (concurrent submits of the account are counted one after the other) and returned the
+    account's queued-items bound with these items. The bound is never below the true count:
+    every enqueue adds to it, and what lowers the count (outcomes, cancels, timeouts) leaves
+    it alone. While it is within the limit nothing is counted; past it, the account's queued
+    items are summed (O(active jobs)) and the sum becomes the new bound.
     """
     if not limit:
         return
-    conn.execute(
-        select(accounts.c.id).where(accounts.c.id == account_id).with_for_update(key_share=True)
-    )
-    queued = queued_items(conn, account_id)
-    if queued + max(adding, 1) > limit:
+    wanted = max(adding, 1)
+    bound = reservation.queued_bound
+    if bound is not None and bound - adding + wanted <= limit:
+        return
+    queued = queued_items(conn, account_id, excluding=job_id)
+    if queued + wanted > limit:
         raise TooManyRequests(
             f"the account has {queued} items queued or running; {adding} more would pass its "
             f"limit of {limit}: retry when some have finished",
             retry_after=30,
         )
+    job_rows.set_queued_bound(conn, account_id, queued + adding)

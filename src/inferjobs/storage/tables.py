@@ -37,6 +37,8 @@ accounts = Table(
     Column("name", String(200), nullable=False),
     Column("fair_clock", BigInteger, nullable=False, default=0),
     Column("created_at", BigInteger, nullable=False),
+    # an upper bound of the account's queued items (services.limits); NULL: count them
+    Column("queued_bound", BigInteger, nullable=True),
 )
 
 users = Table(

@@ -54,6 +54,7 @@ class Slot:
         self._full = False  # whether the last claim filled a batch
         self._revisit_at = 0.0
         self._running: Batch | None = None  # handed to the model, not yet recorded
+        self.awake = threading.Event()  # set when new work may be queued
 
     @property
     def held(self) -> list[queue.Claim]:
@@ -78,8 +79,8 @@ class Slot:
                     log.exception("slot %d of %s failed unexpectedly", self.number, self.worker.id)
                     busy = False
                 idle = 0.0 if busy else min(poll, max(idle * 2, 0.005))
-                if idle:
-                    self.worker.idle(idle)
+                if idle and self.awake.wait(idle):
+                    self.awake.clear()
         finally:
             self._running = None
             self.runner.close()

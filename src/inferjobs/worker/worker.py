@@ -17,7 +17,7 @@ from inferjobs.domain.status import JobStatus
 from inferjobs.errors import InferJobsError
 from inferjobs.predictors.registry import Installed
 from inferjobs.sources.secrets import SecretBox
-from inferjobs.storage import outcomes, queue
+from inferjobs.storage import notify, outcomes, queue
 from inferjobs.storage.blobs import LocalBlobStore
 from inferjobs.storage.db import Database, now_ms
 from inferjobs.storage.tables import workers
@@ -68,7 +68,6 @@ class Worker:
         self.expander = Expander(settings, db, blobs, secrets, self.specs, self.id)
         self.retention = janitor.Retention(settings.retention, db, blobs)
         self._stop = threading.Event()
-        self._wake = threading.Event()
 
     # ---- lifecycle ------------------------------------------------------------------------
     def run(self) -> None:
@@ -79,31 +78,32 @@ class Worker:
             threading.Thread(target=self._janitor, name=f"janitor-{self.id}", daemon=True),
             threading.Thread(target=self._expand, name=f"expander-{self.id}", daemon=True),
         ]
+        if not self.db.is_sqlite:
+            threads.append(threading.Thread(target=self._listen, name="listen", daemon=True))
         threads += [
             threading.Thread(target=s.run, name=f"slot-{s.number}", daemon=True) for s in self.slots
         ]
         for thread in threads:
             thread.start()
         self._stop.wait()
-        for thread in threads[3:]:
-            thread.join(self.settings.stop_grace_seconds)
+        for thread in threads:
+            if thread.name.startswith("slot-"):
+                thread.join(self.settings.stop_grace_seconds)
         self.release_held()
         self._set_status("stopped")
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
+        self.wake()
 
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()
 
     def wake(self) -> None:
-        self._wake.set()
-
-    def idle(self, seconds: float) -> None:
-        if self._wake.wait(seconds):
-            self._wake.clear()
+        """New work may be queued: every idle slot looks at once."""
+        for slot in self.slots:
+            slot.awake.set()
 
     # ---- shared by the slots --------------------------------------------------------------
     def batch_size(self, spec: ModelSpec) -> int:
@@ -149,6 +149,9 @@ class Worker:
                 busy = False
             if not busy:
                 self._stop.wait(self.settings.poll_seconds * 4)
+
+    def _listen(self) -> None:
+        notify.listen(self.db.url, self.wake, self._stop)
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.settings.heartbeat_seconds):

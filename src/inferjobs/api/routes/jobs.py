@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,27 +12,25 @@ from starlette.datastructures import UploadFile
 from inferjobs.api import openapi
 from inferjobs.api.deps import Caller, RuntimeDep
 from inferjobs.errors import BadRequest, PayloadTooLarge
+from inferjobs.runtime import Runtime
+from inferjobs.services import submission
+from inferjobs.services.keys import Principal
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 MAX_IDEMPOTENCY_KEY = 200
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
+    return bytes(await _receive(request, limit))
+
+
+async def _receive(request: Request, limit: int) -> bytearray:
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
             raise PayloadTooLarge(f"the request body is over the limit of {limit} bytes")
-    return bytes(body)
-
-
-def _json(body: bytes) -> Any:
-    if not body.strip():
-        raise BadRequest("the request body is empty: expected a JSON object")
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+    return body
 
 
 def _idempotency_key(request: Request) -> str | None:
@@ -45,9 +42,16 @@ def _idempotency_key(request: Request) -> str | None:
 
 @router.post("", status_code=200, openapi_extra=openapi.SUBMIT)
 async def submit(request: Request, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
-    body = _json(await _read_body(request, runtime.settings.api.max_body_bytes))
+    data = await _receive(request, runtime.settings.api.max_body_bytes)
     key = _idempotency_key(request)
-    return await run_in_threadpool(runtime.jobs.submit, who, body, key)
+    return await run_in_threadpool(_submit, runtime, who, data, key)
+
+
+def _submit(runtime: Runtime, who: Principal, data: bytearray, key: str | None) -> dict[str, Any]:
+    """Decode the body (its items stay text until they are stored), free the raw bytes, submit."""
+    body = submission.parse_body(data)
+    data.clear()
+    return runtime.jobs.submit(who, body, key)
 
 
 @router.get("/features")
