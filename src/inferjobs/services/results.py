@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Connection, Row, Text, cast, func, select
 
 from inferjobs.domain.status import ItemStatus, JobStatus
 from inferjobs.errors import Gone, NotFound
@@ -16,6 +16,8 @@ from inferjobs.storage.blobs import LocalBlobStore
 from inferjobs.storage.db import Database
 from inferjobs.storage.tables import items, results
 
+STREAM_ABOVE_ITEMS = 2_000  # smaller jobs are read at once: a cursor costs round trips
+CHUNK_ROWS = 500
 _NOT_FAILED = (ItemStatus.PENDING, ItemStatus.RUNNING, ItemStatus.SUCCESSFUL)
 _ENDED_WITHOUT_RESULT = {
     ItemStatus.CANCELED.value: "the job was canceled before this item finished",
@@ -36,23 +38,23 @@ def ensure_kept(job: Row[Any]) -> None:
 def stream(db: Database, job: Row[Any], base_url: str) -> Iterator[bytes]:
     """The results object of GET /results/{job}, as JSON text produced piece by piece, so
     that a 100,000-item job is never in memory at once. Call ensure_kept() first."""
-    head = json.dumps(_summary(db, job))
-    yield (head[:-1] + ', "results": {').encode()
-    yield from _entries(db, job, base_url, successful=True)
-    yield b'}, "failures": {'
-    yield from _entries(db, job, base_url, successful=False)
-    yield b"}}"
+    with db.read() as conn:
+        head = json.dumps(_summary(conn, job))
+        yield (head[:-1] + ', "results": {').encode()
+        yield from _entries(conn, job, base_url, successful=True)
+        yield b'}, "failures": {'
+        yield from _entries(conn, job, base_url, successful=False)
+        yield b"}}"
 
 
-def _summary(db: Database, job: Row[Any]) -> dict[str, Any]:
+def _summary(conn: Connection, job: Row[Any]) -> dict[str, Any]:
     query = select(
         func.min(results.c.queue_ms),
         func.sum(results.c.queue_ms),
         func.avg(results.c.model_latency_ms),
         func.sum(results.c.model_latency_ms),
     ).where(results.c.job_id == job.id)
-    with db.read() as conn:
-        first_queue, total_queue, average_latency, total_latency = conn.execute(query).one()
+    first_queue, total_queue, average_latency, total_latency = conn.execute(query).one()
     return {
         "jobIdentifier": job.id,
         "accountIdentifier": job.account_id,
@@ -77,28 +79,39 @@ def _summary(db: Database, job: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _entries(db: Database, job: Row[Any], base_url: str, *, successful: bool) -> Iterator[bytes]:
+def _entries(
+    conn: Connection, job: Row[Any], base_url: str, *, successful: bool
+) -> Iterator[bytes]:
     """`"name": {...}` pairs of the job's successful (or else ended) items, in item order."""
     ended = (
         items.c.status == ItemStatus.SUCCESSFUL
         if successful
         else items.c.status.notin_(_NOT_FAILED)
     )
+    columns: list[Any] = [
+        items.c.name,
+        items.c.status.label("item_status"),
+        items.c.input_bytes,
+        *(c for c in results.c if c.name != "outputs"),
+        cast(results.c.outputs, Text).label("outputs_json"),  # spliced in as it is
+    ]
     query = (
-        select(items.c.name, items.c.status.label("item_status"), items.c.input_bytes, results)
+        select(*columns)
         .select_from(items.outerjoin(results, results.c.item_id == items.c.id))
         .where(items.c.job_id == job.id, ended)
         .order_by(items.c.id)
     )
+    if job.total > STREAM_ABOVE_ITEMS:  # a server-side cursor: never all rows at once
+        query = query.execution_options(yield_per=CHUNK_ROWS)
     separator = ""
-    with db.read() as conn:
-        for rows in conn.execution_options(yield_per=500).execute(query).partitions():
-            entries = {  # item names are unique within a job
-                row.name: _success(row, job.id, base_url) if successful else _failure(row)
-                for row in rows
-            }
-            yield (separator + json.dumps(entries)[1:-1]).encode()
-            separator = ","
+    for rows in conn.execute(query).partitions(CHUNK_ROWS):
+        entries = ",".join(
+            f"{json.dumps(row.name)}:"
+            + (_success(row, job.id, base_url) if successful else json.dumps(_failure(row)))
+            for row in rows
+        )
+        yield (separator + entries).encode()
+        separator = ","
 
 
 def _times(row: Row[Any]) -> dict[str, Any]:
@@ -110,7 +123,9 @@ def _times(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _success(row: Row[Any], job_id: str, base_url: str) -> dict[str, Any]:
+def _success(row: Row[Any], job_id: str, base_url: str) -> str:
+    """The entry as JSON text. The stored outputs are spliced in as they are (no decoding and
+    encoding again) unless they hold files, whose places become their download URLs."""
     entry: dict[str, Any] = {
         "status": "SUCCESSFUL",
         **_times(row),
@@ -122,11 +137,18 @@ def _success(row: Row[Any], job_id: str, base_url: str) -> dict[str, Any]:
         "attempts": row.attempts,
         "voting": {"up": 0, "down": 0},
     }
-    for name, value in (row.outputs or {}).items():
-        if outputs.is_file(value):
-            value = f"{base_url}/api/results/{job_id}/{row.name}/{name}"
-        entry[name] = value
-    return entry
+    stored = (row.outputs_json or "").strip()
+    if stored in ("", "null", "{}"):
+        return json.dumps(entry)
+    if not outputs.may_hold_files(stored):
+        return json.dumps(entry)[:-1] + ", " + stored[1:]
+    for name, value in json.loads(stored).items():
+        entry[name] = (
+            f"{base_url}/api/results/{job_id}/{row.name}/{name}"
+            if outputs.is_file(value)
+            else value
+        )
+    return json.dumps(entry)
 
 
 def _failure(row: Row[Any]) -> dict[str, Any]:

@@ -19,6 +19,11 @@ def stored(data: bytes, media_type: str, put_blob: Callable[[bytes], str]) -> di
     return {"$blob": put_blob(data), "mediaType": media_type}
 
 
+def may_hold_files(stored_json: str) -> bool:
+    """False when outputs kept as this JSON text surely hold no file (a cheap text test)."""
+    return '"$blob"' in stored_json or '"$bytes"' in stored_json
+
+
 def is_file(value: Any) -> bool:
     return isinstance(value, dict) and ("$blob" in value or "$bytes" in value)
 
