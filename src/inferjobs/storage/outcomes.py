@@ -57,6 +57,7 @@ def _fences(owned: bool) -> Any:
         .where(
             items.c.id.in_(bindparam("ids", expanding=True)), items.c.status == ItemStatus.RUNNING
         )
+        .order_by(items.c.id)
         .with_for_update()
     )
     return query.where(items.c.lease_owner == bindparam("worker")) if owned else query
@@ -208,6 +209,14 @@ def end_job(conn: Connection, job_id: str, status: JobStatus, reason: str | None
     write is rejected. For ERROR the unfinished items fail with the reason.
     """
     now = now_ms()
+    # Lock the unfinished items before the job row, in id order, as `record` and `claim` do
+    # (items, then the job): the other order deadlocks with a worker writing outcomes.
+    conn.execute(
+        select(items.c.id)
+        .where(items.c.job_id == job_id, items.c.status.in_(_UNFINISHED))
+        .order_by(items.c.id)
+        .with_for_update()
+    )
     ended = conn.execute(
         update(jobs)
         .where(jobs.c.id == job_id, jobs.c.status.in_(_OPEN_OR_ACTIVE))
