@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, serve_api
 from tests.conftest import IN_CI, _require_postgres
 from tests.reliability import figures, keys
 from tests.reliability.cluster import Cluster, bin_dir
@@ -63,11 +63,7 @@ def hostile_api(
 
 
 def _serve(data_dir: Path, url: str | None) -> Iterator[Api]:
-    proc = start_server(data_dir, database_url=url, extra_env=HOSTILE_ENV)
-    client = Api(proc)
     try:
-        yield client
+        yield from serve_api(start_server(data_dir, database_url=url, extra_env=HOSTILE_ENV))
     finally:
-        client.close()
-        proc.stop()
         keys.dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from sqlalchemy import func, select
 from inferjobs.storage.db import Database
 from inferjobs.storage.tables import items, workers
 from tests.api.conftest import TERMINAL
-from tests.support.server import ServerProcess, start_server
+from tests.support.server import ServerProcess, start_server, start_worker_process
 
 FAST_LEASE = {
     "INFERJOBS_WORKER__LEASE_SECONDS": "2",
@@ -70,13 +69,7 @@ class Fleet:
     # ---- worker processes -------------------------------------------------------------------
     def start_worker(self, **env: str) -> subprocess.Popen[bytes]:
         log = self.data_dir / f"worker-{len(self.workers)}.log"
-        with log.open("wb") as sink:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "inferjobs", "worker"],
-                env={**self.server.env, **env},
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
+        proc = start_worker_process(self.server, log, **env)
         self.workers.append(proc)
         return proc
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from inferjobs.storage.db import Database
 from inferjobs.storage.tables import item_values, items, results
-from tests.api.conftest import Api
+from tests.api.conftest import Api, serve_api
 from tests.reliability import figures
 from tests.support.server import start_server
 
@@ -28,13 +28,7 @@ def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
         "INFERJOBS_RETENTION__INPUT_HOURS": str(INPUT_HOURS),
         "INFERJOBS_RETENTION__RESULT_HOURS": str(RESULT_HOURS),
     }
-    proc = start_server(tmp_path / "kept", database_url=database_url, extra_env=env)
-    client = Api(proc)
-    try:
-        yield client
-    finally:
-        client.close()
-        proc.stop()
+    yield from serve_api(start_server(tmp_path / "kept", database_url=database_url, extra_env=env))
 
 
 def _until(api: Api, job_id: str, field: str, timeout: float = 30) -> dict[str, Any]:

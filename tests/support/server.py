@@ -97,3 +97,14 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
         time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"server did not become ready:\n{log.read_text()}")
+
+
+def start_worker_process(server: ServerProcess, log: Path, **env: str) -> subprocess.Popen[bytes]:
+    """An `inferjobs worker` process with the server's settings (and `env`), output in `log`."""
+    with log.open("wb") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "inferjobs", "worker"],
+            env={**server.env, **env},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )

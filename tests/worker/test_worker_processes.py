@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from sqlalchemy import func, select
 from inferjobs.storage.db import Database
 from inferjobs.storage.tables import items, jobs, results
 from tests.api.conftest import Api
-from tests.support.server import ServerProcess, start_server
+from tests.support.server import ServerProcess, start_server, start_worker_process
 
 pytestmark = pytest.mark.postgres
 FAST_LEASE = {"INFERJOBS_WORKER__LEASE_SECONDS": "2", "INFERJOBS_WORKER__HEARTBEAT_SECONDS": "0.5"}
@@ -33,13 +32,7 @@ class Fleet:
 
     def start_worker(self, **env: str) -> subprocess.Popen[bytes]:
         log = self.server.data_dir / f"worker-{len(self.workers)}.log"
-        with log.open("wb") as sink:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "inferjobs", "worker"],
-                env={**self.server.env, **env},
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
+        proc = start_worker_process(self.server, log, **env)
         self.workers.append(proc)
         return proc
 

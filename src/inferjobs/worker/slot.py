@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from inferjobs.domain.model_spec import ModelSpec
@@ -38,7 +39,7 @@ class Batch:
     started: int
     fetch_ms: int
 
-    @property
+    @cached_property
     def runnable(self) -> list[tuple[queue.Claim, ItemInput]]:
         return [(c, v) for c in self.claims if isinstance(v := self.loaded[c.item_id], ItemInput)]
 
