@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,9 +29,13 @@ def create_app(runtime: Runtime, *, worker: bool = False, slots: int | None = No
         await run_in_threadpool(runtime.prepare)
         if worker:
             runtime.start_workers(slots)
+        stop_watching = threading.Event()
+        if not runtime.db.is_sqlite:
+            runtime.keys.cache.watch(runtime.db.url, stop_watching)
         try:
             yield
         finally:
+            stop_watching.set()
             grace = runtime.settings.worker.stop_grace_seconds
             await run_in_threadpool(runtime.stop_workers, grace)
 

@@ -28,6 +28,9 @@ async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
     throttle.check(client)
     header = request.headers.get("authorization")
     try:
+        known = runtime.keys.cached(header)
+        if known is not None:
+            return known
         return await run_in_threadpool(runtime.keys.authenticate, header)
     except Unauthorized:
         throttle.failed(client)

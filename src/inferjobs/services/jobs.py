@@ -252,7 +252,8 @@ class JobService:
 
     # ---- read and cancel ------------------------------------------------------------------
     def get(self, who: Principal, job_id: str) -> dict[str, Any]:
-        return self.job_object(self._visible(who, job_id))
+        with self.db.read_scope():
+            return self.job_object(self._visible(who, job_id))
 
     def cancel(self, who: Principal, job_id: str) -> dict[str, Any]:
         self._visible(who, job_id)
@@ -352,12 +353,12 @@ class JobService:
         """One page of the caller's jobs, and whether another page follows."""
         query = history.parse(params, who, self.settings.api.history_max_per_page)
         limit = self.settings.api.job_inputs_limit
-        with self.db.read() as conn:  # the page and the input names of its jobs
+        with self.db.read_scope(), self.db.read() as conn:
             rows = conn.execute(history.page_statement(query)).all()
             shown = rows[: query.per_page]
             names = history.input_names(conn, shown, limit)
-        # Live workers only explain waiting jobs: read once per page, and only if one waits
-        live = self._live_workers() if any(_may_wait(row) for row in shown) else []
+            # Live workers only explain waiting jobs: read once per page, and only if one waits
+            live = self._live_workers() if any(_may_wait(row) for row in shown) else []
         page = [self._job_body(row, names[row.id], live) for row in shown]
         return page, len(rows) > query.per_page
 

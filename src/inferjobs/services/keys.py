@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 
 from inferjobs.errors import NotFound, Unauthorized
+from inferjobs.services.key_cache import KeyCache
 from inferjobs.storage.db import Database, now_ms
 from inferjobs.storage.tables import accounts, api_keys, users
 
@@ -74,6 +75,7 @@ def _key_query() -> Any:
 class KeyService:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.cache = KeyCache()
 
     def create(
         self,
@@ -138,6 +140,7 @@ class KeyService:
                 .where(api_keys.c.prefix == prefix, api_keys.c.revoked_at.is_(None))
                 .values(revoked_at=now_ms())
             )
+        self.cache.clear()  # other processes hear of it from the database
         if not done.rowcount:
             raise NotFound(f"no active API key with prefix {prefix}")
 
@@ -148,19 +151,23 @@ class KeyService:
             return False
         return True
 
+    def cached(self, header: str | None) -> Principal | None:
+        """The caller from memory, without touching the database; None if not held."""
+        prefix, digest = _credentials(header)
+        return self.cache.get(prefix, digest)
+
     def authenticate(self, header: str | None) -> Principal:
         """Resolve an `Authorization: ApiKey <prefix>.<secret>` header."""
-        scheme, _, key = (header or "").strip().partition(" ")
-        if scheme.lower() not in ("apikey", "bearer") or not key.strip():
-            raise Unauthorized("missing API key: send the header 'Authorization: ApiKey <key>'")
-        prefix, dot, secret = key.strip().partition(".")
-        if not dot or not prefix or not secret:
-            raise Unauthorized("invalid API key: expected '<prefix>.<secret>'")
+        prefix, digest = _credentials(header)
+        known = self.cache.get(prefix, digest)
+        if known is not None:
+            return known
+        generation = self.cache.generation
         with self.db.read() as conn:
             row = conn.execute(_key_query(), {"prefix": prefix}).first()
-        if row is None or not hmac.compare_digest(row.secret_hash, _hash(secret)):
+        if row is None or not hmac.compare_digest(row.secret_hash, digest):
             raise Unauthorized("invalid or revoked API key")
-        return Principal(
+        who = Principal(
             prefix,
             row.user_id,
             row.account_id,
@@ -170,3 +177,16 @@ class KeyService:
             row.last_name,
             row.email,
         )
+        self.cache.put(prefix, digest, who, generation)
+        return who
+
+
+def _credentials(header: str | None) -> tuple[str, str]:
+    """The key prefix and the hash of the secret of an `ApiKey <prefix>.<secret>` header."""
+    scheme, _, key = (header or "").strip().partition(" ")
+    if scheme.lower() not in ("apikey", "bearer") or not key.strip():
+        raise Unauthorized("missing API key: send the header 'Authorization: ApiKey <key>'")
+    prefix, dot, secret = key.strip().partition(".")
+    if not dot or not prefix or not secret:
+        raise Unauthorized("invalid API key: expected '<prefix>.<secret>'")
+    return prefix, _hash(secret)

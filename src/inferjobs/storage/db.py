@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import select
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
+from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from inferjobs.config import Settings
@@ -26,6 +35,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.engine = _create_engine(url, pool_size, busy_timeout_ms)
+        self._scope: ContextVar[_Scope | None] = ContextVar(f"read-scope-{id(self)}", default=None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -39,11 +49,35 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """A read transaction; inside `read_scope()`, the scope's shared one."""
+        scope = self._scope.get()
+        if scope is not None:
+            with _unavailable_on_disconnect():
+                yield scope.connection()
+            return
         with _unavailable_on_disconnect(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
+    def read_scope(self) -> Iterator[None]:
+        """Every `read()` within (in this thread or context) shares one connection and
+        transaction, opened at the first read: a request pays one checkout and one commit.
+        A `write()` within ends the shared transaction, so that later reads see the write
+        (SQLite reads from the snapshot its transaction began with)."""
+        scope = _Scope(self.engine)
+        token = self._scope.set(scope)
+        try:
+            with _unavailable_on_disconnect(), scope:
+                yield
+        finally:
+            self._scope.reset(token)
+
+    @contextmanager
     def write(self) -> Iterator[Connection]:
+        scope = self._scope.get()
+        if scope is not None:
+            with _unavailable_on_disconnect():
+                scope.end()
         with _unavailable_on_disconnect(), self.engine.connect() as conn:
             conn = conn.execution_options(immediate=True)
             with conn.begin():
@@ -55,6 +89,41 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class _Scope:
+    """The shared read transaction of `Database.read_scope()`, opened when first needed."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._open: ExitStack | None = None
+        self._conn: Connection | None = None
+
+    def connection(self) -> Connection:
+        if self._conn is None:
+            with ExitStack() as stack:
+                conn = stack.enter_context(self.engine.connect())
+                stack.enter_context(conn.begin())
+                self._open, self._conn = stack.pop_all(), conn
+        return self._conn
+
+    def end(self) -> None:
+        if self._open is not None:
+            opened, self._open, self._conn = self._open, None, None
+            opened.close()
+
+    def __enter__(self) -> _Scope:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._open is not None:
+            opened, self._open, self._conn = self._open, None, None
+            opened.__exit__(kind, exc, trace)
 
 
 @contextmanager
@@ -81,9 +150,26 @@ def _is_connection_error(exc: DBAPIError) -> bool:
     )
 
 
+def _refuse_closed(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """Replace a pooled PostgreSQL connection the server has closed (a restart, a terminated
+    backend) before it is used. An idle connection has nothing to read unless the server
+    closed it or said why it will, so one poll of its socket does what a ping round trip
+    would; the pool retries the checkout with a new connection."""
+    import psycopg
+
+    try:
+        readable, _, _ = select.select([dbapi_conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        readable = [True]
+    if readable:
+        raise DisconnectionError("the database server closed this connection")
+
+
 def _create_engine(url: str, pool_size: int, busy_timeout_ms: int) -> Engine:
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        pg = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        event.listen(pg, "checkout", _refuse_closed)
+        return pg
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")

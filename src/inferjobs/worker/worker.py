@@ -151,7 +151,7 @@ class Worker:
                 self._stop.wait(self.settings.poll_seconds * 4)
 
     def _listen(self) -> None:
-        notify.listen(self.db.url, self.wake, self._stop)
+        notify.listen(self.db.url, notify.QUEUE_CHANNEL, self.wake, self._stop)
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.settings.heartbeat_seconds):

@@ -15,10 +15,14 @@ router = APIRouter(prefix="/api/results", tags=["results"])
 
 @router.get("/{job_id}", response_class=StreamingResponse)
 def get_results(job_id: str, request: Request, runtime: RuntimeDep, who: Caller) -> Response:
-    """`finished`, counts, timing, and `results` / `failures` keyed by item name (streamed)."""
-    job = runtime.jobs.visible(who, job_id)
-    results_service.ensure_kept(job)
-    body = results_service.stream(runtime.db, job, base_url(request, runtime))
+    """`finished`, counts, timing, and `results` / `failures` keyed by item name: a small
+    job's in one read transaction, a large job's streamed."""
+    with runtime.db.read_scope():
+        job = runtime.jobs.visible(who, job_id)
+        results_service.ensure_kept(job)
+        body = results_service.stream(runtime.db, job, base_url(request, runtime))
+        if job.total <= results_service.STREAM_ABOVE_ITEMS:
+            return Response(b"".join(body), media_type="application/json")
     return StreamingResponse(body, media_type="application/json")
 
 
