@@ -306,10 +306,20 @@ def job_query() -> Any:
     ).join(users, users.c.id == jobs.c.user_id)
 
 
+@cache
+def _job_by_id() -> Any:
+    return job_query().where(jobs.c.id == bindparam("job"))
+
+
+@cache
+def _item_names() -> Any:
+    job = items.c.job_id == bindparam("job")
+    return select(items.c.name).where(job).order_by(items.c.id).limit(bindparam("limit"))
+
+
 def load_job(conn: Connection, job_id: str) -> Row[Any] | None:
-    return conn.execute(job_query().where(jobs.c.id == job_id)).first()
+    return conn.execute(_job_by_id(), {"job": job_id}).first()
 
 
 def item_names(conn: Connection, job_id: str, limit: int) -> list[str]:
-    query = select(items.c.name).where(items.c.job_id == job_id).order_by(items.c.id).limit(limit)
-    return list(conn.execute(query).scalars())
+    return list(conn.execute(_item_names(), {"job": job_id, "limit": limit}).scalars())

@@ -5,13 +5,14 @@ Job status is derived in the same transaction that changes the item counts.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, case, delete, insert, select, text, update
 
 from inferjobs.domain.status import ACTIVE_JOB_STATUSES, ItemStatus, JobStatus
 from inferjobs.storage.db import Database, now_ms
@@ -108,7 +109,12 @@ def _write(conn: Connection, accepted: Sequence[Outcome], now: int) -> None:
             "failed": [o.claim.item_id for o in accepted if o.status == ItemStatus.FAILED],
         },
     )
-    conn.execute(insert(results), [_result_row(o, now) for o in accepted])
+    rows = [_result_row(o, now) for o in accepted]
+    if conn.dialect.name == "postgresql":  # one statement, not one per row
+        rows_json = [{**row, "outputs": json.dumps(row["outputs"])} for row in rows]
+        conn.execute(_INSERT_RESULTS_PG, {c: [r[c] for r in rows_json] for c in _RESULT_COLUMNS})
+    else:
+        conn.execute(insert(results), rows)
     completed = Counter(o.claim.job_id for o in accepted if o.status == ItemStatus.SUCCESSFUL)
     failed = Counter(o.claim.job_id for o in accepted if o.status == ItemStatus.FAILED)
     job_ids = sorted(set(completed) | set(failed))
@@ -152,6 +158,28 @@ def _count_many(
         .returning(jobs.c.id, done)
     )
     return [job_id for job_id, is_done in rows if is_done]
+
+
+_RESULT_TYPES = {
+    "item_id": "bigint",
+    "job_id": "varchar",
+    "status": "varchar",
+    "outputs": "json",
+    "error": "text",
+    "engine": "varchar",
+    "attempts": "integer",
+    "queue_ms": "bigint",
+    "model_latency_ms": "float8",
+    "fetch_ms": "bigint",
+    "started_at": "bigint",
+    "ended_at": "bigint",
+}
+_RESULT_COLUMNS = tuple(_RESULT_TYPES)
+_INSERT_RESULTS_PG = text(
+    f"INSERT INTO results ({', '.join(_RESULT_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{c} AS {kind}[])" for c, kind in _RESULT_TYPES.items())
+    + ")"
+)
 
 
 def _result_row(outcome: Outcome, now: int) -> dict[str, Any]:

@@ -79,12 +79,21 @@ class Slot:
                 except Exception:  # a bug must not silently stop the slot; its claims expire
                     log.exception("slot %d of %s failed unexpectedly", self.number, self.worker.id)
                     busy = False
-                idle = 0.0 if busy else min(poll, max(idle * 2, 0.005))
+                idle = 0.0 if busy else self._idle_wait(idle, poll)
                 if idle and self.awake.wait(idle):
                     self.awake.clear()
         finally:
             self._running = None
             self.runner.close()
+
+    def _idle_wait(self, last: float, poll: float) -> float:
+        """How long an idle slot waits before it looks again (a wake ends the wait). Without
+        notifications it looks soon after work ran out, then less and less often; with them
+        only a wake, or the poll interval for work queued without an insert (released or
+        expired claims), calls for a look."""
+        if self.worker.notified:
+            return poll
+        return min(poll, max(last * 2, 0.005))
 
     def run_once(self) -> bool:
         """One step of the pipeline: claim and load the next batch while the model computes

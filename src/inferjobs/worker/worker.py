@@ -100,6 +100,8 @@ class Worker:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
+    notified = False  # True while PostgreSQL notifications announce new work (see _listen)
+
     def wake(self) -> None:
         """New work may be queued: every idle slot looks at once."""
         for slot in self.slots:
@@ -151,7 +153,14 @@ class Worker:
                 self._stop.wait(self.settings.poll_seconds * 4)
 
     def _listen(self) -> None:
-        notify.listen(self.db.url, notify.QUEUE_CHANNEL, self.wake, self._stop)
+        notify.listen(self.db.url, notify.QUEUE_CHANNEL, self._notified, self._stop, self._lost)
+
+    def _notified(self) -> None:
+        self.notified = True
+        self.wake()
+
+    def _lost(self) -> None:
+        self.notified = False
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.settings.heartbeat_seconds):

@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 
 from inferjobs.api import openapi
 from inferjobs.api.deps import Caller, RuntimeDep
+from inferjobs.api.responses import json_response
 from inferjobs.errors import BadRequest, PayloadTooLarge
 from inferjobs.runtime import Runtime
 from inferjobs.services import submission
@@ -41,10 +42,10 @@ def _idempotency_key(request: Request) -> str | None:
 
 
 @router.post("", status_code=200, openapi_extra=openapi.SUBMIT)
-async def submit(request: Request, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
+async def submit(request: Request, runtime: RuntimeDep, who: Caller) -> Response:
     data = await _receive(request, runtime.settings.api.max_body_bytes)
     key = _idempotency_key(request)
-    return await run_in_threadpool(_submit, runtime, who, data, key)
+    return json_response(await run_in_threadpool(_submit, runtime, who, data, key))
 
 
 def _submit(runtime: Runtime, who: Principal, data: bytearray, key: str | None) -> dict[str, Any]:
@@ -68,41 +69,43 @@ def features(runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
 
 
 @router.get("/history", openapi_extra=openapi.HISTORY)
-def history(
-    request: Request, response: Response, runtime: RuntimeDep, who: Caller
-) -> list[dict[str, Any]]:
+def history(request: Request, runtime: RuntimeDep, who: Caller) -> Response:
     params = dict(request.query_params)
     page, more = runtime.jobs.history(who, params)
+    response = json_response(page)
     if more:
         current = max(1, int(params.get("page") or 1))
         following = urlencode({**params, "page": current + 1})
         response.headers["Link"] = f'<{request.url.path}?{following}>; rel="next"'
-    return page
+    return response
 
 
 @router.get("/{job_id}")
-def get_job(job_id: str, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
-    return runtime.jobs.get(who, job_id)
+def get_job(job_id: str, runtime: RuntimeDep, who: Caller) -> Response:
+    return json_response(runtime.jobs.get(who, job_id))
 
 
 @router.delete("/{job_id}")
-def cancel(job_id: str, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
-    return runtime.jobs.cancel(who, job_id)
+def cancel(job_id: str, runtime: RuntimeDep, who: Caller) -> Response:
+    return json_response(runtime.jobs.cancel(who, job_id))
 
 
 @router.post("/{job_id}/close")
-def close(job_id: str, runtime: RuntimeDep, who: Caller) -> dict[str, Any]:
-    return runtime.jobs.close(who, job_id)
+def close(job_id: str, runtime: RuntimeDep, who: Caller) -> Response:
+    return json_response(runtime.jobs.close(who, job_id))
 
 
 @router.post("/{job_id}/{source}/{input_name}", openapi_extra=openapi.CHUNK)
 async def upload(
     job_id: str, source: str, input_name: str, request: Request, runtime: RuntimeDep, who: Caller
-) -> dict[str, Any]:
+) -> Response:
     limit = runtime.settings.api.chunk_max_bytes
     data = await _chunk(request, limit)
     key = _idempotency_key(request)
-    return await run_in_threadpool(runtime.jobs.upload, who, job_id, source, input_name, data, key)
+    stored = await run_in_threadpool(
+        runtime.jobs.upload, who, job_id, source, input_name, data, key
+    )
+    return json_response(stored)
 
 
 async def _chunk(request: Request, limit: int) -> bytes:
