@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Text, cast, func, select
+from sqlalchemy import Connection, Row, Text, bindparam, cast, func, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from inferjobs.domain.status import ItemStatus, JobStatus
 from inferjobs.errors import Gone, NotFound
@@ -35,11 +37,31 @@ def ensure_kept(job: Row[Any]) -> None:
         )
 
 
+def whole(db: Database, job: Row[Any], base_url: str) -> bytes:
+    """The results object of GET /results/{job} of a job of at most STREAM_ABOVE_ITEMS
+    items, from one query. Call ensure_kept() first."""
+    with db.read() as conn:
+        rows = conn.execute(_entries_query(ended=True), {"job": job.id}).all()
+    head = json.dumps(_summary(job, _timing(rows)))
+    good = ",".join(
+        f"{json.dumps(row.name)}:{_success(row, job.id, base_url)}"
+        for row in rows
+        if row.item_status == ItemStatus.SUCCESSFUL
+    )
+    bad = ",".join(
+        f"{json.dumps(row.name)}:{json.dumps(_failure(row))}"
+        for row in rows
+        if row.item_status != ItemStatus.SUCCESSFUL
+    )
+    return f'{head[:-1]}, "results": {{{good}}}, "failures": {{{bad}}}}}'.encode()
+
+
 def stream(db: Database, job: Row[Any], base_url: str) -> Iterator[bytes]:
     """The results object of GET /results/{job}, as JSON text produced piece by piece, so
     that a 100,000-item job is never in memory at once. Call ensure_kept() first."""
     with db.read() as conn:
-        head = json.dumps(_summary(conn, job))
+        timing = tuple(conn.execute(_timing_query(), {"job": job.id}).one())
+        head = json.dumps(_summary(job, timing))
         yield (head[:-1] + ', "results": {').encode()
         yield from _entries(conn, job, base_url, successful=True)
         yield b'}, "failures": {'
@@ -47,14 +69,30 @@ def stream(db: Database, job: Row[Any], base_url: str) -> Iterator[bytes]:
         yield b"}}"
 
 
-def _summary(conn: Connection, job: Row[Any]) -> dict[str, Any]:
-    query = select(
+@cache
+def _timing_query() -> Any:
+    return select(
         func.min(results.c.queue_ms),
         func.sum(results.c.queue_ms),
         func.avg(results.c.model_latency_ms),
         func.sum(results.c.model_latency_ms),
-    ).where(results.c.job_id == job.id)
-    first_queue, total_queue, average_latency, total_latency = conn.execute(query).one()
+    ).where(results.c.job_id == bindparam("job"))
+
+
+def _timing(rows: Sequence[Row[Any]]) -> tuple[Any, ...]:
+    """What _timing_query computes, from the rows of every ended item."""
+    queue = [row.queue_ms for row in rows if row.queue_ms is not None]
+    latency = [row.model_latency_ms for row in rows if row.model_latency_ms is not None]
+    return (
+        min(queue, default=None),
+        sum(queue),
+        sum(latency) / len(latency) if latency else None,
+        sum(latency),
+    )
+
+
+def _summary(job: Row[Any], timing: tuple[Any, ...]) -> dict[str, Any]:
+    first_queue, total_queue, average_latency, total_latency = timing
     return {
         "jobIdentifier": job.id,
         "accountIdentifier": job.account_id,
@@ -82,29 +120,10 @@ def _summary(conn: Connection, job: Row[Any]) -> dict[str, Any]:
 def _entries(
     conn: Connection, job: Row[Any], base_url: str, *, successful: bool
 ) -> Iterator[bytes]:
-    """`"name": {...}` pairs of the job's successful (or else ended) items, in item order."""
-    ended = (
-        items.c.status == ItemStatus.SUCCESSFUL
-        if successful
-        else items.c.status.notin_(_NOT_FAILED)
-    )
-    columns: list[Any] = [
-        items.c.name,
-        items.c.status.label("item_status"),
-        items.c.input_bytes,
-        *(c for c in results.c if c.name != "outputs"),
-        cast(results.c.outputs, Text).label("outputs_json"),  # spliced in as it is
-    ]
-    query = (
-        select(*columns)
-        .select_from(items.outerjoin(results, results.c.item_id == items.c.id))
-        .where(items.c.job_id == job.id, ended)
-        .order_by(items.c.id)
-    )
-    if job.total > STREAM_ABOVE_ITEMS:  # a server-side cursor: never all rows at once
-        query = query.execution_options(yield_per=CHUNK_ROWS)
-    separator = ""
-    for rows in conn.execute(query).partitions(CHUNK_ROWS):
+    """`"name": {...}` pairs of the job's successful (or else failed) items, in item order."""
+    query = _entries_query(successful=successful).execution_options(yield_per=CHUNK_ROWS)
+    separator = ""  # a server-side cursor: never all rows at once
+    for rows in conn.execute(query, {"job": job.id}).partitions(CHUNK_ROWS):
         entries = ",".join(
             f"{json.dumps(row.name)}:"
             + (_success(row, job.id, base_url) if successful else json.dumps(_failure(row)))
@@ -112,6 +131,31 @@ def _entries(
         )
         yield (separator + entries).encode()
         separator = ","
+
+
+@cache
+def _entries_query(*, successful: bool = False, ended: bool = False) -> Any:
+    """The rows of a job's successful items, failed (ended otherwise) items, or all ended."""
+    wanted: ColumnElement[bool]
+    if ended:
+        wanted = items.c.status.notin_((ItemStatus.PENDING, ItemStatus.RUNNING))
+    elif successful:
+        wanted = items.c.status == ItemStatus.SUCCESSFUL
+    else:
+        wanted = items.c.status.notin_(_NOT_FAILED)
+    columns: list[Any] = [
+        items.c.name,
+        items.c.status.label("item_status"),
+        items.c.input_bytes,
+        *(c for c in results.c if c.name != "outputs"),
+        cast(results.c.outputs, Text).label("outputs_json"),  # spliced in as it is
+    ]
+    return (
+        select(*columns)
+        .select_from(items.outerjoin(results, results.c.item_id == items.c.id))
+        .where(items.c.job_id == bindparam("job"), wanted)
+        .order_by(items.c.id)
+    )
 
 
 def _times(row: Row[Any]) -> dict[str, Any]:

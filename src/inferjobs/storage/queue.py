@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select, union_all, update
 
 from inferjobs.domain.status import ItemStatus, JobStatus
 from inferjobs.storage.db import Database, now_ms
@@ -43,27 +43,29 @@ CLAIM_COLUMNS = (
 
 
 @cache
-def _head_query() -> Any:
-    return (
-        select(items.c.priority, items.c.fair_rank, items.c.id)
-        .where(items.c.status == ItemStatus.PENDING, items.c.model_key == bindparam("model"))
+def _heads_query(count: int) -> Any:
+    """The head item of each of `count` model versions (bound as m0, m1, ...), in one
+    statement of one index probe each: an IN list over all of them would sort the queue."""
+    heads = [
+        select(items.c.priority, items.c.fair_rank, items.c.id, items.c.model_key)
+        .where(items.c.status == ItemStatus.PENDING, items.c.model_key == bindparam(f"m{n}"))
         .order_by(items.c.priority.desc(), items.c.fair_rank, items.c.id)
         .limit(1)
-    )
+        .subquery()
+        for n in range(count)
+    ]
+    return union_all(*(select(*head.c) for head in heads))
 
 
 def next_model_key(db: Database, served: Sequence[str]) -> str | None:
-    """The model version whose head item should run next (priority, then fair rank).
-
-    One index probe per model version: an IN list over all of them would sort the queue.
-    """
-    heads = []
+    """The model version whose head item should run next (priority, then fair rank)."""
+    if not served:
+        return None
+    params = {f"m{n}": key for n, key in enumerate(served)}
     with db.read() as conn:
-        for key in served:
-            row = conn.execute(_head_query(), {"model": key}).first()
-            if row is not None:
-                heads.append(((-row.priority, row.fair_rank, row.id), key))
-    return min(heads)[1] if heads else None
+        rows = conn.execute(_heads_query(len(served)), params).all()
+    heads = [((-row.priority, row.fair_rank, row.id), row.model_key) for row in rows]
+    return str(min(heads)[1]) if heads else None
 
 
 @cache

@@ -53,9 +53,15 @@ class Slot:
         self._lock = threading.Lock()
         self._started: set[str] = set()  # jobs this slot has seen IN_PROGRESS
         self._full = False  # whether the last claim filled a batch
+        self._drained = False  # whether the last look found no more work for this slot
         self._revisit_at = 0.0
         self._running: Batch | None = None  # handed to the model, not yet recorded
         self.awake = threading.Event()  # set when new work may be queued
+
+    @property
+    def free(self) -> bool:
+        """Not running a batch (idle, or between batches)."""
+        return self._running is None
 
     @property
     def held(self) -> list[queue.Claim]:
@@ -79,12 +85,17 @@ class Slot:
                 except Exception:  # a bug must not silently stop the slot; its claims expire
                     log.exception("slot %d of %s failed unexpectedly", self.number, self.worker.id)
                     busy = False
-                idle = 0.0 if busy else self._idle_wait(idle, poll)
+                idle = 0.0 if busy and not self._resting() else self._idle_wait(idle, poll)
                 if idle and self.awake.wait(idle):
                     self.awake.clear()
         finally:
             self._running = None
             self.runner.close()
+
+    def _resting(self) -> bool:
+        """Nothing runs and the last claim left nothing behind: with notifications, the slot
+        may wait for a wake instead of sending another claim that would come back empty."""
+        return self.worker.notified and self._running is None and self._drained
 
     def _idle_wait(self, last: float, poll: float) -> float:
         """How long an idle slot waits before it looks again (a wake ends the wait). Without
@@ -120,7 +131,10 @@ class Slot:
         """Claim and load the next batch: of the running batch's model while one runs."""
         if self.worker.stopping:
             return None
+        if running is not None and self._resting_while(running):
+            return None
         model_key = self._next_model()
+        self._drained = model_key is None
         if model_key is None:
             return None
         if running is not None and model_key != running.spec.key:
@@ -130,13 +144,26 @@ class Slot:
             return None
         claims = self._claim(spec)
         self._full = len(claims) == self.worker.batch_size(spec)
+        self._drained = not self._full
         if not claims:
             return None
+        if self._full:  # more may wait: another slot may take it
+            self.worker.wake(besides=self)
         self._hold([*(running.claims if running else []), *claims])
         worker = self.worker
         started = now_ms()
         loaded = inputs.load(worker.db, worker.blobs, worker.fetcher, spec, claims)
         return Batch(spec, claims, loaded, started, now_ms() - started)
+
+    def _resting_while(self, running: Batch) -> bool:
+        """Whether to skip claiming behind `running`: its claim took all there was, and no
+        wake came since (a wake is consumed here)."""
+        if not (self.worker.notified and self._drained):
+            return False
+        if self.awake.is_set():
+            self.awake.clear()
+            return False
+        return True
 
     def _next_model(self) -> str | None:
         """The model version to claim for: while the last batch came full, stay on it for up

@@ -94,7 +94,8 @@ class Worker:
 
     def stop(self) -> None:
         self._stop.set()
-        self.wake()
+        for slot in self.slots:
+            slot.awake.set()
 
     @property
     def stopping(self) -> bool:
@@ -102,9 +103,14 @@ class Worker:
 
     notified = False  # True while PostgreSQL notifications announce new work (see _listen)
 
-    def wake(self) -> None:
-        """New work may be queued: every idle slot looks at once."""
-        for slot in self.slots:
+    def wake(self, besides: Slot | None = None) -> None:
+        """New work may be queued: one slot without a batch looks at once (a slot that claims
+        a full batch wakes the next), not all of them, which would send one claim each and
+        all but one would come back empty. When every slot runs a batch, each is told to
+        look as soon as its batch allows."""
+        others = [slot for slot in self.slots if slot is not besides]
+        free = [slot for slot in others if slot.free]
+        for slot in free[:1] or others:
             slot.awake.set()
 
     # ---- shared by the slots --------------------------------------------------------------

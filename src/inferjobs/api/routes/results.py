@@ -17,13 +17,15 @@ router = APIRouter(prefix="/api/results", tags=["results"])
 def get_results(job_id: str, request: Request, runtime: RuntimeDep, who: Caller) -> Response:
     """`finished`, counts, timing, and `results` / `failures` keyed by item name: a small
     job's in one read transaction, a large job's streamed."""
+    url = base_url(request, runtime)
     with runtime.db.read_scope():
         job = runtime.jobs.visible(who, job_id)
         results_service.ensure_kept(job)
-        body = results_service.stream(runtime.db, job, base_url(request, runtime))
         if job.total <= results_service.STREAM_ABOVE_ITEMS:
-            return Response(b"".join(body), media_type="application/json")
-    return StreamingResponse(body, media_type="application/json")
+            body = results_service.whole(runtime.db, job, url)
+            return Response(body, media_type="application/json")
+    body_parts = results_service.stream(runtime.db, job, url)
+    return StreamingResponse(body_parts, media_type="application/json")
 
 
 @router.get("/{job_id}/datasource/{item}/output/{output}")
