@@ -13,7 +13,8 @@ from inferjobs.services.keys import Principal
 from inferjobs.services.limits import AuthThrottle
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    """Async: FastAPI runs a plain function dependency in a worker thread, a hop per request."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
