@@ -7,6 +7,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from inferjobs.storage.db import Database
 from inferjobs.storage.tables import items, jobs, results
 from tests.api.conftest import Api
+from tests.support.plugins import plugin_env
 from tests.support.server import ServerProcess, start_server, start_worker_process
 
 pytestmark = pytest.mark.postgres
@@ -53,7 +55,10 @@ class Fleet:
 @pytest.fixture
 def fleet(postgres_url: str, tmp_path: Path) -> Iterator[Fleet]:
     server = start_server(
-        tmp_path / "api", database_url=postgres_url, args=("--no-worker",), extra_env=FAST_LEASE
+        tmp_path / "api",
+        database_url=postgres_url,
+        args=("--no-worker",),
+        extra_env={**FAST_LEASE, **plugin_env()},
     )
     group = Fleet(server, postgres_url)
     try:
@@ -142,3 +147,43 @@ def test_an_idle_worker_is_woken_by_new_items_instead_of_its_next_poll(fleet: Fl
         select(jobs.c.started_at - jobs.c.submitted_at).where(jobs.c.id == job_id)
     )
     assert waited < 3000, f"the job waited {waited} ms for an idle worker"
+
+
+def test_a_stream_of_small_jobs_runs_on_notifications_alone(fleet: Fleet) -> None:
+    """Jobs of 10 submitted from 4 threads while the worker's 2 slots are busy or resting,
+    with polling out of the way: a wake lost between the slots would leave a job waiting
+    for the 60 s poll."""
+    fleet.start_worker(INFERJOBS_WORKER__POLL_SECONDS="60")
+    fleet.api.wait(fleet.api.submit_texts("echo", "1.0.0", {"warm": "up"}), timeout=60)
+
+    def submit_some(thread: int) -> list[str]:
+        texts = {f"item-{n}": f"text {n}" for n in range(10)}
+        return [fleet.api.submit_texts("echo", "1.0.0", texts) for _ in range(15)]
+
+    with ThreadPoolExecutor(4) as pool:
+        job_ids = [job_id for ids in pool.map(submit_some, range(4)) for job_id in ids]
+    for job_id in job_ids:
+        fleet.api.wait(job_id, timeout=30)
+    waits = select(func.max(jobs.c.started_at - jobs.c.submitted_at)).where(jobs.c.id.in_(job_ids))
+    assert fleet.scalar(waits) < 3000
+
+
+def test_a_job_queued_while_every_slot_is_busy_runs_when_one_frees(fleet: Fleet) -> None:
+    """Both slots run a 2 s batch that took all there was when an echo job arrives: its
+    notification finds no free slot, so the busy ones must look again after their batch,
+    not at the 60 s poll."""
+    fleet.start_worker(INFERJOBS_WORKER__POLL_SECONDS="60")
+    for model, version in (("echo", "1.0.0"), ("misbehave", "0.1.0")):
+        fleet.api.wait(fleet.api.submit_texts(model, version, {"warm": "up"}), timeout=60)
+    naps = []
+    for _ in range(2):
+        naps.append(fleet.api.submit_texts("misbehave", "0.1.0", {"nap": "nap"}))
+        time.sleep(0.3)  # claimed alone, one per slot
+    job_id = fleet.api.submit_texts("echo", "1.0.0", {"a": "1"})
+    fleet.api.wait(job_id, timeout=30)
+    for nap in naps:
+        fleet.api.wait(nap, timeout=30)
+    waited = fleet.scalar(
+        select(jobs.c.started_at - jobs.c.submitted_at).where(jobs.c.id == job_id)
+    )
+    assert waited < 10_000, f"the job waited {waited} ms for a slot"

@@ -56,12 +56,13 @@ class Slot:
         self._drained = False  # whether the last look found no more work for this slot
         self._revisit_at = 0.0
         self._running: Batch | None = None  # handed to the model, not yet recorded
+        self._computing = False  # a batch is in the model (also while run_once collects it)
         self.awake = threading.Event()  # set when new work may be queued
 
     @property
     def free(self) -> bool:
-        """Not running a batch (idle, or between batches)."""
-        return self._running is None
+        """No batch in the model (idle, or between batches)."""
+        return not self._computing
 
     @property
     def held(self) -> list[queue.Claim]:
@@ -117,7 +118,10 @@ class Slot:
             self._running = running  # still in the model: collected on the next step
             raise
         if running is not None:
-            produced = self._collect(running)
+            try:
+                produced = self._collect(running)
+            finally:
+                self._computing = False
             if following is not None:
                 self._begin(following)
             if produced is not None:
@@ -201,6 +205,7 @@ class Slot:
             self.worker.fail_jobs({c.job_id for c in batch.claims}, exc.message)
             return
         self._running = batch
+        self._computing = True
 
     def _collect(self, batch: Batch) -> tuple[list[Outputs | Exception], float] | None:
         """The model's outputs for the running batch; None when it was interrupted."""
