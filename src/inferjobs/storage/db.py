@@ -108,9 +108,8 @@ class _Scope:
         return self._conn
 
     def end(self) -> None:
-        if self._open is not None:
-            opened, self._open, self._conn = self._open, None, None
-            opened.close()
+        """Commit and give the connection back; a later read opens another."""
+        self.__exit__(None, None, None)
 
     def __enter__(self) -> _Scope:
         return self
