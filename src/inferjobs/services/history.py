@@ -12,10 +12,11 @@ from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, func, 
 
 from inferjobs.domain.status import PENDING_JOB_STATUSES, TERMINAL_JOB_STATUSES, JobStatus
 from inferjobs.errors import BadRequest
+from inferjobs.services import uploads
 from inferjobs.services.keys import Principal
 from inferjobs.storage import job_rows
 from inferjobs.storage.db import now_ms
-from inferjobs.storage.tables import items, jobs, upload_chunks, users
+from inferjobs.storage.tables import items, jobs, users
 
 PARAMETERS = (
     "user",
@@ -129,7 +130,7 @@ def input_names(conn: Connection, rows: Sequence[Row[Any]], limit: int) -> dict[
     if closed_ids and limit > 0:
         found += conn.execute(_item_names(), {"ids": closed_ids, "limit": limit}).all()
     if open_ids:
-        found += conn.execute(_source_names(), {"ids": open_ids}).all()
+        found += uploads.sources_of(conn, open_ids)
     for row in found:
         names[row.job_id].append(row.name)
     return names
@@ -149,18 +150,6 @@ def _item_names() -> Select[Any]:
         select(ranked.c.job_id, ranked.c.name)
         .where(ranked.c.rank <= bindparam("limit"))
         .order_by(ranked.c.job_id, ranked.c.rank)
-    )
-
-
-@cache
-def _source_names() -> Select[Any]:
-    """The sources uploaded to each OPEN job of `ids` so far, in the order of their first
-    chunk."""
-    return (
-        select(upload_chunks.c.job_id, upload_chunks.c.source_name.label("name"))
-        .where(upload_chunks.c.job_id.in_(bindparam("ids", expanding=True)))
-        .group_by(upload_chunks.c.job_id, upload_chunks.c.source_name)
-        .order_by(upload_chunks.c.job_id, func.min(upload_chunks.c.id))
     )
 
 

@@ -29,6 +29,11 @@ class KeyCache:
         self._generation = 0
 
     @property
+    def live(self) -> bool:
+        """Whether keys are held (PostgreSQL, with its LISTEN connection up)."""
+        return self._live
+
+    @property
     def generation(self) -> int:
         """Read before looking a key up in the database; `put` it with this value."""
         return self._generation

@@ -153,6 +153,8 @@ class KeyService:
 
     def cached(self, header: str | None) -> Principal | None:
         """The caller from memory, without touching the database; None if not held."""
+        if not self.cache.live:
+            return None
         prefix, digest = _credentials(header)
         return self.cache.get(prefix, digest)
 

@@ -326,11 +326,10 @@ def store_item(blobs: LocalBlobStore, inline_max: int, job_id: str, item: RawIte
     """Keep small values inline in the database and large ones in the blob store."""
     values = []
     for value in item.values:
-        inline = len(value.data) <= inline_max
-        key = "" if inline else f"jobs/{job_id}/in/{uuid.uuid4().hex}"
-        if key:
-            blobs.put(key, value.data)
-        values.append(_stored(value, inline_max, key))
+        stored = _stored(value, inline_max, f"jobs/{job_id}/in/{uuid.uuid4().hex}")
+        if stored.blob_key:
+            blobs.put(stored.blob_key, value.data)
+        values.append(stored)
     return NewItem(item.name, values)
 
 

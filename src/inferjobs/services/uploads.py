@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from inferjobs.config import Settings
@@ -125,16 +127,26 @@ class Uploads:
         return items
 
     def source_names(self, job_id: str) -> list[str]:
-        query = (
-            select(upload_chunks.c.source_name)
-            .where(upload_chunks.c.job_id == job_id)
-            .group_by(upload_chunks.c.source_name)
-            .order_by(func.min(upload_chunks.c.id))
-        )
         with self.db.read() as conn:
-            return list(conn.execute(query).scalars())
+            return [row.name for row in sources_of(conn, [job_id])]
 
     def discard(self, job_id: str) -> None:
         with self.db.write() as conn:
             conn.execute(delete(upload_chunks).where(upload_chunks.c.job_id == job_id))
         self.blobs.delete_prefix(f"jobs/{job_id}/chunks")
+
+
+def sources_of(conn: Connection, job_ids: Sequence[str]) -> list[Row[Any]]:
+    """(job_id, name) of the sources uploaded to each job of `job_ids` so far, in the order
+    of their first chunk."""
+    return list(conn.execute(_sources_of(), {"ids": list(job_ids)}))
+
+
+@cache
+def _sources_of() -> Any:
+    return (
+        select(upload_chunks.c.job_id, upload_chunks.c.source_name.label("name"))
+        .where(upload_chunks.c.job_id.in_(bindparam("ids", expanding=True)))
+        .group_by(upload_chunks.c.job_id, upload_chunks.c.source_name)
+        .order_by(upload_chunks.c.job_id, func.min(upload_chunks.c.id))
+    )

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, delete, insert, select, text, update
+from sqlalchemy.engine import Dialect
 
 from inferjobs.domain.status import ACTIVE_JOB_STATUSES, ItemStatus, JobStatus
 from inferjobs.storage.db import Database, now_ms
@@ -111,8 +112,9 @@ def _write(conn: Connection, accepted: Sequence[Outcome], now: int) -> None:
     )
     rows = [_result_row(o, now) for o in accepted]
     if conn.dialect.name == "postgresql":  # one statement, not one per row
-        rows_json = [{**row, "outputs": json.dumps(row["outputs"])} for row in rows]
-        conn.execute(_INSERT_RESULTS_PG, {c: [r[c] for r in rows_json] for c in _RESULT_COLUMNS})
+        rows = [{**row, "outputs": json.dumps(row["outputs"])} for row in rows]
+        arrays = {c.name: [row[c.name] for row in rows] for c in results.c}
+        conn.execute(_insert_results_pg(conn.dialect), arrays)
     else:
         conn.execute(insert(results), rows)
     completed = Counter(o.claim.job_id for o in accepted if o.status == ItemStatus.SUCCESSFUL)
@@ -160,26 +162,12 @@ def _count_many(
     return [job_id for job_id, is_done in rows if is_done]
 
 
-_RESULT_TYPES = {
-    "item_id": "bigint",
-    "job_id": "varchar",
-    "status": "varchar",
-    "outputs": "json",
-    "error": "text",
-    "engine": "varchar",
-    "attempts": "integer",
-    "queue_ms": "bigint",
-    "model_latency_ms": "float8",
-    "fetch_ms": "bigint",
-    "started_at": "bigint",
-    "ended_at": "bigint",
-}
-_RESULT_COLUMNS = tuple(_RESULT_TYPES)
-_INSERT_RESULTS_PG = text(
-    f"INSERT INTO results ({', '.join(_RESULT_COLUMNS)}) SELECT * FROM unnest("
-    + ", ".join(f"CAST(:{c} AS {kind}[])" for c, kind in _RESULT_TYPES.items())
-    + ")"
-)
+@cache
+def _insert_results_pg(dialect: Dialect) -> Any:
+    """One INSERT of a batch's results from one array per column (types from the table)."""
+    arrays = (f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)}[])" for c in results.c)
+    columns = ", ".join(c.name for c in results.c)
+    return text(f"INSERT INTO results ({columns}) SELECT * FROM unnest({', '.join(arrays)})")
 
 
 def _result_row(outcome: Outcome, now: int) -> dict[str, Any]:
